@@ -1,0 +1,6 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# Scenario tests: the real binary, driven from shell with sipp and the
+# console. Each test makes its own state directory and picks its own ports.
+TESTS += tests/scenarios/core_console.sh
+dist_noinst_SCRIPTS += tests/scenarios/core_console.sh
+EXTRA_DIST += tests/lib/server.sh
