@@ -8,14 +8,14 @@ core_libsscore_a_SOURCES = \
 	core/timer_wheel.c core/timer_wheel.h core/timer.c \
 	core/bus.c core/bus_core.h \
 	core/service.c core/service_core.h \
-	core/config.c core/config_core.h \
+	core/config.c core/config_cfg.c core/config_core.h core/config_xml.h \
 	core/module_loader.c core/module_loader.h \
 	core/cli.c core/cli_core.h core/core_commands.c \
 	core/console_server.c core/console_client.c core/console.h \
 	core/server.c core/server.h
 nodist_core_libsscore_a_SOURCES = core/config_default.c
 core_libsscore_a_CFLAGS = $(AM_CFLAGS) $(XML_CFLAGS) $(EDIT_CFLAGS)
-CORE_LIBS = core/libsscore.a $(XML_LIBS) $(EDIT_LIBS) $(LTDL_LIBS) -ldl -pthread
+CORE_LIBS = core/libsscore.a $(XML_LIBS) $(EDIT_LIBS) $(LTDL_LIBS) -ldl $(PTHREAD_LIBS)
 
 bin_PROGRAMS += core/sipserver
 # The binary links the core objects themselves, not the archive, so that
