@@ -4,8 +4,10 @@
  * console, and the orderly way down. Remote console modes (-r, -rx) only read
  * the config to find the console socket.
  */
-#include "config_core.h"
+#include "config.h"
+
 #include "cli_core.h"
+#include "config_core.h"
 #include "console.h"
 #include "log_core.h"
 #include "loop_core.h"
