@@ -1,4 +1,3 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # One .so per module; each folder keeps its own rules.
-include modules/parser/local.mk
 include modules/transport/local.mk
