@@ -1,3 +1,4 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # One .so per module; each folder keeps its own rules.
+include modules/parser/local.mk
 include modules/transport/local.mk

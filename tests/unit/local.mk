@@ -7,5 +7,6 @@ if HAVE_CHECK
 include tests/unit/core/loop.mk
 include tests/unit/core/config.mk
 include tests/unit/core/console.mk
+include tests/unit/modules/parser.mk
 include tests/unit/modules/transport.mk
 endif
