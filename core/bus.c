@@ -280,13 +280,18 @@ static void quiescent_noop(void *arg)
  * after passing a quiescent point, this thread once it is not inside a
  * publish (a subscriber may unsubscribe while its own array is walked; the
  * arrays then wait for the next change or for ss_bus_shutdown). Without
- * loops only the calling thread publishes. Called without bus_lock: the
- * workers may need it to get to the quiescent point.
+ * loops only the calling thread publishes. Only the control loop can wait
+ * for the workers: changes made elsewhere (against the contract) leave the
+ * arrays queued for the next change made there. Called without bus_lock:
+ * the workers may need it to get to the quiescent point.
  */
 static void bus_reclaim(void)
 {
 	bus_subs_t *list, *next;
 
+	/* Only the control loop can wait for the grace period. */
+	if (ss_loop_control() && ss_loop_current() != ss_loop_control())
+		return;
 	pthread_mutex_lock(&bus_lock);
 	list = bus_retired;
 	bus_retired = NULL;

@@ -50,7 +50,6 @@ struct ss_loop {
 	int epfd;
 	int evfd; /* immutable: written by posters, read by the owner */
 	unsigned index;
-	bool running; /* inside its run function: now_ms is fresh */
 	bool stop;
 	bool tasks_more; /* queue may be non-empty: poll without blocking */
 	int batch_pos, batch_n; /* epoll batch being dispatched */
@@ -62,6 +61,7 @@ struct ss_loop {
 	struct epoll_event events[LOOP_MAX_EVENTS];
 
 	/* Written by the owner only (single writer), read by anyone. */
+	atomic_bool running; /* inside its run function: now_ms is fresh */
 	_Atomic uint64_t now_ms;
 	_Atomic int tid;
 	_Atomic uint64_t st_events, st_tasks, st_timers_fired, st_busy_us;
@@ -92,7 +92,9 @@ static atomic_bool stop_requested;
 static atomic_int stop_status;
 static atomic_int control_evfd = -1;
 
-/* The rendezvous of ss_loop_run_on_workers (one caller: the control loop). */
+/* The rendezvous of ss_loop_run_on_workers; `call` admits one caller at a
+ * time, as the task nodes it posts are embedded in the loops. */
+static pthread_mutex_t loop_sync_call = PTHREAD_MUTEX_INITIALIZER;
 static struct {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -398,9 +400,10 @@ static int loop_poll_timeout(ss_loop_t *loop)
 	t = ss_wheel_next_timeout(&loop->wheel);
 	if (t < 0)
 		return -1;
-	/* The wheel counts from the iteration's start; handling took time. */
-	late = loop->last_end_ms -
-	       atomic_load_explicit(&loop->now_ms, memory_order_relaxed);
+	/* The wheel counts from where it was last advanced (the start of
+	 * the iteration, or of the loop: the control loop may have been
+	 * created long before it runs); time has passed since. */
+	late = loop->last_end_ms - loop->wheel.now;
 	if ((uint64_t)t <= late)
 		return 0;
 	t -= (int64_t)late;
@@ -505,6 +508,18 @@ static void loop_detach_timers(ss_loop_t *loop)
 	detach_list(w, &w->overflow);
 }
 
+/* Iterates until the loop's stop flag, or *global_stop, is set. */
+static void loop_run(ss_loop_t *loop, atomic_bool *global_stop)
+{
+	loop->last_end_ms = clock_ns() / 1000000u;
+	atomic_store_explicit(&loop->running, true, memory_order_relaxed);
+	while (!loop->stop &&
+	       !(global_stop &&
+		 atomic_load_explicit(global_stop, memory_order_acquire)))
+		loop_iterate(loop);
+	atomic_store_explicit(&loop->running, false, memory_order_relaxed);
+}
+
 static void *worker_main(void *arg)
 {
 	ss_loop_t *loop = arg;
@@ -514,10 +529,7 @@ static void *worker_main(void *arg)
 	atomic_store(&loop->tid, (int)syscall(SYS_gettid));
 	snprintf(name, sizeof(name), "ss-worker-%u", loop->index);
 	pthread_setname_np(pthread_self(), name);
-	loop->running = true;
-	while (!loop->stop)
-		loop_iterate(loop);
-	loop->running = false;
+	loop_run(loop, NULL);
 	tls_loop = NULL;
 	return NULL;
 }
@@ -676,10 +688,7 @@ int ss_loop_control_run(void)
 	if (!loop)
 		return -EINVAL;
 	assert(tls_loop == loop);
-	loop->running = true;
-	while (!atomic_load_explicit(&stop_requested, memory_order_acquire))
-		loop_iterate(loop);
-	loop->running = false;
+	loop_run(loop, &stop_requested);
 	atomic_store(&stop_requested, false);
 	return atomic_load(&stop_status);
 }
@@ -749,7 +758,8 @@ unsigned ss_loop_index(const ss_loop_t *loop)
  */
 uint64_t ss_loop_now_ms(const ss_loop_t *loop)
 {
-	if (!loop || !loop->running)
+	if (!loop ||
+	    !atomic_load_explicit(&loop->running, memory_order_relaxed))
 		return clock_ns() / 1000000u;
 	return atomic_load_explicit(&loop->now_ms, memory_order_relaxed);
 }
@@ -774,9 +784,10 @@ static void loop_sync_task(void *arg)
 /*
  * Each worker runs fn from its task queue, that is between two events, so
  * the return also marks a quiescent point. The workers never wait for the
- * control loop, so blocking it here cannot deadlock. The task nodes are
- * embedded in the loops: there is one caller at a time and it cannot fail.
- * The workers run fn one at a time, under the rendezvous lock.
+ * control loop, so blocking it here cannot deadlock; a worker calling this
+ * would wait for itself, and is refused. The task nodes are embedded in the
+ * loops, so this cannot fail. The workers run fn one at a time, under the
+ * rendezvous lock.
  */
 void ss_loop_run_on_workers(ss_task_fn fn, void *arg)
 {
@@ -784,7 +795,13 @@ void ss_loop_run_on_workers(ss_task_fn fn, void *arg)
 
 	if (!workers_running || !worker_count)
 		return;
-	assert(tls_loop == control_loop);
+	if (tls_loop && tls_loop != control_loop) {
+		SS_LOG_ERR("run_on_workers called from worker %u",
+			   tls_loop->index);
+		assert(!"run_on_workers from a worker");
+		return;
+	}
+	pthread_mutex_lock(&loop_sync_call);
 	pthread_mutex_lock(&loop_sync.lock);
 	loop_sync.fn = fn;
 	loop_sync.arg = arg;
@@ -798,6 +815,7 @@ void ss_loop_run_on_workers(ss_task_fn fn, void *arg)
 		pthread_cond_wait(&loop_sync.cond, &loop_sync.lock);
 	loop_sync.fn = NULL;
 	pthread_mutex_unlock(&loop_sync.lock);
+	pthread_mutex_unlock(&loop_sync_call);
 }
 
 static void loop_purge_task(void *arg)
@@ -821,7 +839,10 @@ void ss_loop_get_stats(ss_loop_t *loop, ss_loop_stats_t *st)
 	st->tasks = atomic_load_explicit(&loop->st_tasks, memory_order_relaxed);
 	st->timers_fired =
 	    atomic_load_explicit(&loop->st_timers_fired, memory_order_relaxed);
-	st->timers_pending = stat_get_u(&loop->st_timers_pending);
+	/* the owner sees its wheel; others the copy of the last iteration */
+	st->timers_pending = loop == tls_loop
+				 ? loop->wheel.pending
+				 : stat_get_u(&loop->st_timers_pending);
 	st->ios = stat_get_u(&loop->st_ios);
 	st->busy_us =
 	    atomic_load_explicit(&loop->st_busy_us, memory_order_relaxed);

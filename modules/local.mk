@@ -2,3 +2,4 @@
 # One .so per module; each folder keeps its own rules.
 include modules/parser/local.mk
 include modules/transport/local.mk
+include modules/digest_auth/local.mk

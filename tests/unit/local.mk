@@ -9,4 +9,5 @@ include tests/unit/core/config.mk
 include tests/unit/core/console.mk
 include tests/unit/modules/parser.mk
 include tests/unit/modules/transport.mk
+include tests/unit/modules/digest_auth.mk
 endif

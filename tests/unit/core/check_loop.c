@@ -311,19 +311,18 @@ static void purged_cb(ss_timer_t *t)
 	atomic_fetch_add(&purged_fired, 1);
 }
 
-static void kept_cb(ss_timer_t *t)
-{
-	done_add(1);
-}
-
+/* Far in the future on purpose: only the purge may take them off the
+ * wheel, however slowly the test runs. The last one is owner-less. */
 static void arm_purge_timers(void *arg)
 {
+	static const uint64_t delays[4] = {100000, 7200000, UINT64_C(1) << 40,
+					   100000};
 	unsigned i, w = ss_loop_index(ss_loop_current());
 
 	for (i = 0; i < 4; i++) {
 		ss_timer_init(&purge_timers[w][i], i < 3 ? owner_x : NULL,
-			      i < 3 ? purged_cb : kept_cb, NULL);
-		ss_timer_start(&purge_timers[w][i], i < 3 ? 30 + i : 60);
+			      purged_cb, NULL);
+		ss_timer_start(&purge_timers[w][i], delays[i]);
 	}
 	done_add(1);
 }
@@ -331,23 +330,30 @@ static void arm_purge_timers(void *arg)
 START_TEST(test_purge_timers)
 {
 	ss_timer_t mine;
+	unsigned w, i;
 
 	start_loops(2);
 	atomic_store(&purged_fired, 0);
 	ss_loop_post(ss_loop_worker(0), arm_purge_timers, NULL);
 	ss_loop_post(ss_loop_worker(1), arm_purge_timers, NULL);
 	ss_timer_init(&mine, owner_x, purged_cb, NULL);
-	ss_timer_start(&mine, 10);
+	ss_timer_start(&mine, 100000);
 	done_wait(2);
+	read_stats(ss_loop_worker(1));
+	ck_assert_uint_eq(stats_seen.timers_pending, 4);
 	ss_loops_purge_timers(owner_x);
 	ck_assert(!ss_timer_pending(&mine));
-	/* the owner-less timers, due after the purged ones, still fire */
-	done_wait(4);
+	/* run_on_workers has synchronized with the workers' purge */
+	for (w = 0; w < 2; w++)
+		for (i = 0; i < 4; i++)
+			ck_assert(ss_timer_pending(&purge_timers[w][i]) ==
+				  (i == 3));
+	read_stats(ss_loop_worker(1));
+	ck_assert_uint_eq(stats_seen.timers_pending, 1);
 	ck_assert_uint_eq(atomic_load(&purged_fired), 0);
-	read_stats(ss_loop_worker(0));
-	ck_assert_uint_eq(stats_seen.timers_fired, 1);
-	ck_assert_uint_eq(stats_seen.timers_pending, 0);
 	ss_loops_shutdown();
+	for (w = 0; w < 2; w++)
+		ck_assert(!ss_timer_pending(&purge_timers[w][3]));
 }
 END_TEST
 
