@@ -14,7 +14,8 @@ fail() {
 }
 
 # Makes $SS_DIR and sets SS_CONF to a config holding $1 (the <modules> body)
-# and optional extra <core> attributes in $2.
+# and optional extra <core> attributes in $2; @SS_DIR@ in either becomes the
+# test's directory.
 ss_make_config() {
 	SS_DIR=$(mktemp -d "${TMPDIR:-/tmp}/sipserver-test.XXXXXX")
 	SS_CONF="$SS_DIR/sipserver.xml"
@@ -28,6 +29,7 @@ $1
   </modules>
 </sipserver>
 XML
+	sed -i "s|@SS_DIR@|$SS_DIR|g" "$SS_CONF"
 }
 
 ss_rx() {

@@ -4,3 +4,5 @@
 TESTS += tests/scenarios/core_console.sh
 dist_noinst_SCRIPTS += tests/scenarios/core_console.sh
 EXTRA_DIST += tests/lib/server.sh
+TESTS += tests/scenarios/core_modules.sh
+dist_noinst_SCRIPTS += tests/scenarios/core_modules.sh
