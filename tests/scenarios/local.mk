@@ -6,3 +6,5 @@ dist_noinst_SCRIPTS += tests/scenarios/core_console.sh
 EXTRA_DIST += tests/lib/server.sh
 TESTS += tests/scenarios/core_modules.sh
 dist_noinst_SCRIPTS += tests/scenarios/core_modules.sh
+TESTS += tests/scenarios/dns_rfc3263.sh
+dist_noinst_SCRIPTS += tests/scenarios/dns_rfc3263.sh

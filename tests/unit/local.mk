@@ -10,4 +10,5 @@ include tests/unit/core/console.mk
 include tests/unit/modules/parser.mk
 include tests/unit/modules/transport.mk
 include tests/unit/modules/digest_auth.mk
+include tests/unit/modules/dns.mk
 endif
