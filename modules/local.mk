@@ -4,3 +4,4 @@ include modules/parser/local.mk
 include modules/transport/local.mk
 include modules/digest_auth/local.mk
 include modules/dns/local.mk
+include modules/rtp_relay/local.mk

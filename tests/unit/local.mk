@@ -11,4 +11,5 @@ include tests/unit/modules/parser.mk
 include tests/unit/modules/transport.mk
 include tests/unit/modules/digest_auth.mk
 include tests/unit/modules/dns.mk
+include tests/unit/modules/rtp_relay.mk
 endif
