@@ -5,3 +5,4 @@ include modules/transport/local.mk
 include modules/digest_auth/local.mk
 include modules/dns/local.mk
 include modules/rtp_relay/local.mk
+include modules/transaction/local.mk

@@ -8,3 +8,6 @@ TESTS += tests/scenarios/core_modules.sh
 dist_noinst_SCRIPTS += tests/scenarios/core_modules.sh
 TESTS += tests/scenarios/dns_rfc3263.sh
 dist_noinst_SCRIPTS += tests/scenarios/dns_rfc3263.sh
+TESTS += tests/scenarios/txn_options.sh tests/scenarios/txn_invite_retrans.sh
+dist_noinst_SCRIPTS += tests/scenarios/txn_options.sh tests/scenarios/txn_invite_retrans.sh
+EXTRA_DIST += tests/scenarios/txn_common.sh tests/scenarios/sipp/txn_options.xml tests/scenarios/sipp/txn_invite_retrans.xml

@@ -22,14 +22,14 @@
  * the chain (a proxy forwards them statelessly).
  */
 #define SS_SIP_PRIO_TRANSACTION 0
-#define SS_SIP_PRIO_AUTH 100
-#define SS_SIP_PRIO_REGISTRAR 200
-#define SS_SIP_PRIO_REDIRECT 300
-#define SS_SIP_PRIO_B2BUA 400
-#define SS_SIP_PRIO_PROXY 500
-#define SS_SIP_PRIO_CATCHALL 1000
+#define SS_SIP_PRIO_AUTH	100
+#define SS_SIP_PRIO_REGISTRAR	200
+#define SS_SIP_PRIO_REDIRECT	300
+#define SS_SIP_PRIO_B2BUA	400
+#define SS_SIP_PRIO_PROXY	500
+#define SS_SIP_PRIO_CATCHALL	1000
 
-#define SS_TXN_SERVICE "transaction"
+#define SS_TXN_SERVICE	   "transaction"
 #define SS_TXN_API_VERSION 1
 
 /* The transaction layer's name in rx->handled_by. */
@@ -45,7 +45,7 @@ typedef struct ss_sip_txn ss_sip_txn_t;
 
 typedef enum ss_txn_state {
 	SS_TXN_CALLING = 0, /* client INVITE, no response yet */
-	SS_TXN_TRYING,      /* non-INVITE, no response yet */
+	SS_TXN_TRYING,	    /* non-INVITE, no response yet */
 	SS_TXN_PROCEEDING,  /* a provisional response sent/received */
 	SS_TXN_COMPLETED,   /* a final response; absorbing retransmissions */
 	SS_TXN_CONFIRMED,   /* server INVITE: ACK for the non-2xx received */
