@@ -6,7 +6,7 @@ set -e
 PKGS="build-essential autoconf automake libtool libltdl-dev pkg-config
 libxml2-dev libxml2-utils libsqlite3-dev sqlite3 libssl-dev openssl libedit-dev
 check libc-ares-dev sip-tester sipsak dnsmasq-base clang libclang-rt-14-dev
-valgrind cppcheck clang-format procps"
+valgrind cppcheck clang-format procps baresip baresip-core sox python3"
 missing=
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -6,3 +6,4 @@ include modules/digest_auth/local.mk
 include modules/dns/local.mk
 include modules/rtp_relay/local.mk
 include modules/transaction/local.mk
+include modules/location/local.mk

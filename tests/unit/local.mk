@@ -13,4 +13,5 @@ include tests/unit/modules/digest_auth.mk
 include tests/unit/modules/dns.mk
 include tests/unit/modules/rtp_relay.mk
 include tests/unit/modules/transaction.mk
+include tests/unit/modules/location.mk
 endif
