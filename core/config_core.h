@@ -11,15 +11,15 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-typedef struct ss_config ss_config_t;             /* one parsed file */
+typedef struct ss_config ss_config_t;		      /* one parsed file */
 typedef struct ss_config_section ss_config_section_t; /* <module> element */
 
 typedef struct ss_core_settings {
-	unsigned workers;     /* 0 in the file means CPU count */
-	int verbose;          /* stderr/console default level 0..5 */
+	unsigned workers; /* 0 in the file means CPU count */
+	int verbose;	  /* stderr/console default level 0..5 */
 	bool syslog;
-	char statedir[512];   /* absolute */
-	char console[512];    /* absolute UNIX socket path */
+	char statedir[512];	/* absolute */
+	char console[512];	/* absolute UNIX socket path */
 	char module_path[1024]; /* colon-separated, may be empty */
 } ss_core_settings_t;
 

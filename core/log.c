@@ -16,7 +16,7 @@
 #include <time.h>
 
 #define SS_LOG_MAX_SINKS 64
-#define SS_LOG_LINE_MAX 2048
+#define SS_LOG_LINE_MAX	 2048
 
 typedef struct ss_log_sink {
 	ss_log_sink_fn fn;
@@ -36,7 +36,7 @@ static unsigned nsinks;
 volatile int ss_log_max_level = SS_LOG_NOTICE;
 
 static const char *const level_names[] = {
-	"NONE", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG",
+    "NONE", "ERROR", "WARNING", "NOTICE", "INFO", "DEBUG",
 };
 
 const char *ss_log_level_name(int level)
@@ -138,9 +138,9 @@ static int to_syslog_priority(int level)
 
 /* Formats "[time] LEVEL[module] file:line func: message" once; the debug
  * level adds the source position, the others keep lines short for operators. */
-static size_t format_line(char *buf, size_t size, int level,
-			  const char *module, const char *file, int line,
-			  const char *func, const char *fmt, va_list ap)
+static size_t format_line(char *buf, size_t size, int level, const char *module,
+			  const char *file, int line, const char *func,
+			  const char *fmt, va_list ap)
 {
 	struct timespec ts;
 	struct tm tm;
@@ -156,8 +156,8 @@ static size_t format_line(char *buf, size_t size, int level,
 	if (level >= SS_LOG_DEBUG && n < size) {
 		const char *base = strrchr(file, '/');
 
-		w = snprintf(buf + n, size - n, "%s:%d %s: ",
-			     base ? base + 1 : file, line, func);
+		w = snprintf(buf + n, size - n,
+			     "%s:%d %s: ", base ? base + 1 : file, line, func);
 		n += w > 0 ? (size_t)w : 0;
 	}
 	if (n < size) {

@@ -27,14 +27,14 @@ struct ss_wheel *ss_loop_wheel(ss_loop_t *loop);
 void ss_loops_purge_timers(const struct ss_module *owner);
 
 typedef struct ss_loop_stats {
-	unsigned index;        /* worker index; count for the control loop */
-	int tid;               /* kernel thread id */
-	uint64_t events;       /* fd events dispatched */
-	uint64_t tasks;        /* posted tasks run */
+	unsigned index;	 /* worker index; count for the control loop */
+	int tid;	 /* kernel thread id */
+	uint64_t events; /* fd events dispatched */
+	uint64_t tasks;	 /* posted tasks run */
 	uint64_t timers_fired;
 	unsigned timers_pending;
-	unsigned ios;          /* fd watchers */
-	uint64_t busy_us;      /* time spent handling, not waiting */
+	unsigned ios;	  /* fd watchers */
+	uint64_t busy_us; /* time spent handling, not waiting */
 } ss_loop_stats_t;
 
 /* Snapshot of a loop's counters (read racily; fine for display). */

@@ -33,10 +33,10 @@
 #include <unistd.h>
 
 typedef enum run_mode {
-	MODE_DAEMON,     /* no option: detach */
+	MODE_DAEMON,	 /* no option: detach */
 	MODE_FOREGROUND, /* -f */
-	MODE_CONSOLE,    /* -c */
-	MODE_REMOTE,     /* -r */
+	MODE_CONSOLE,	 /* -c */
+	MODE_REMOTE,	 /* -r */
 	MODE_REMOTE_EXEC /* -rx CMD */
 } run_mode_t;
 
@@ -49,20 +49,21 @@ typedef struct options {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"Usage: sipserver [-C FILE] [-f | -c | -r | -rx COMMAND] [-v...]\n"
-		"  -C FILE  configuration file (default: configs/sipserver.xml"
-		" of the build tree,\n"
-		"           else " SS_SYSCONFDIR "/sipserver.xml, else the"
-		" embedded default)\n"
-		"  -f       run in the foreground, logging to stderr\n"
-		"  -c       run in the foreground with a console on this"
-		" terminal\n"
-		"  -r       attach a console to the running server\n"
-		"  -rx CMD  run one console command on the running server;"
-		" exit status is the command's\n"
-		"  -v       more verbose (repeatable)\n"
-		"  -V       print the version\n");
+	fprintf(
+	    out,
+	    "Usage: sipserver [-C FILE] [-f | -c | -r | -rx COMMAND] [-v...]\n"
+	    "  -C FILE  configuration file (default: configs/sipserver.xml"
+	    " of the build tree,\n"
+	    "           else " SS_SYSCONFDIR "/sipserver.xml, else the"
+	    " embedded default)\n"
+	    "  -f       run in the foreground, logging to stderr\n"
+	    "  -c       run in the foreground with a console on this"
+	    " terminal\n"
+	    "  -r       attach a console to the running server\n"
+	    "  -rx CMD  run one console command on the running server;"
+	    " exit status is the command's\n"
+	    "  -v       more verbose (repeatable)\n"
+	    "  -V       print the version\n");
 }
 
 static int parse_options(int argc, char **argv, options_t *o)
@@ -152,9 +153,8 @@ static ss_config_t *load_config(const char *path)
 	} else {
 		const char *xml = ss_config_default_xml();
 
-		cfg = ss_config_load_memory(xml, strlen(xml),
-					    "embedded default", err,
-					    sizeof(err));
+		cfg = ss_config_load_memory(
+		    xml, strlen(xml), "embedded default", err, sizeof(err));
 	}
 	if (!cfg)
 		fprintf(stderr, "sipserver: %s\n", err);
@@ -326,8 +326,8 @@ static int run_server(const options_t *o, ss_config_t *cfg, const char *path)
 	}
 	ss_log_init(o->mode == MODE_DAEMON ? 0 : level,
 		    s->syslog || o->mode == MODE_DAEMON);
-	if (ss_config_set_statedir(s->statedir) < 0 || block_signals(&sigs) < 0 ||
-	    ss_loops_start(worker_count(s)) < 0) {
+	if (ss_config_set_statedir(s->statedir) < 0 ||
+	    block_signals(&sigs) < 0 || ss_loops_start(worker_count(s)) < 0) {
 		SS_LOG_ERR("cannot start: state directory %s or worker threads",
 			   s->statedir);
 		report_ready(ready_fd, 1);

@@ -82,13 +82,15 @@ int ss_server_config_reload(char *err, size_t errlen)
 
 	if (!next) {
 		SS_LOG_ERR("config reload failed, keeping the running config: "
-			   "%s", err);
+			   "%s",
+			   err);
 		return -EINVAL;
 	}
 	rc = ss_modules_apply(next, err, errlen);
 	if (rc < 0) {
 		SS_LOG_ERR("config reload failed, keeping the running config: "
-			   "%s", err);
+			   "%s",
+			   err);
 		ss_config_free(next);
 		return rc;
 	}

@@ -10,8 +10,8 @@
 #include <stdint.h>
 
 #define SS_WHEEL_LEVELS 6
-#define SS_WHEEL_BITS 6
-#define SS_WHEEL_SLOTS (1u << SS_WHEEL_BITS)
+#define SS_WHEEL_BITS	6
+#define SS_WHEEL_SLOTS	(1u << SS_WHEEL_BITS)
 
 typedef struct ss_wheel {
 	uint64_t now; /* ticks (ms) processed so far */

@@ -42,16 +42,16 @@ static ss_cli_status_t cmd_show(ss_cli_t *cli, int argc,
 {
 	if (argc != 0)
 		return SS_CLI_USAGE;
-	ss_cli_printf(cli, "requests seen: %lu\nreports: %lu\ninterval: %lu ms\n",
-		      atomic_load(&requests_seen), atomic_load(&ticks),
-		      interval_ms);
+	ss_cli_printf(
+	    cli, "requests seen: %lu\nreports: %lu\ninterval: %lu ms\n",
+	    atomic_load(&requests_seen), atomic_load(&ticks), interval_ms);
 	return SS_CLI_OK;
 }
 
 static ss_load_result_t example_load(ss_module_t *self, const ss_cfg_t *cfg)
 {
-	interval_ms = (unsigned long)ss_cfg_int(ss_cfg_first(cfg, "report"),
-						"interval");
+	interval_ms =
+	    (unsigned long)ss_cfg_int(ss_cfg_first(cfg, "report"), "interval");
 	tick_topic = ss_bus_topic("example.tick");
 	if (tick_topic < 0)
 		return SS_LOAD_FAIL;
@@ -71,42 +71,42 @@ static void example_unload(ss_module_t *self)
 }
 
 static const ss_cli_cmd_t example_commands[] = {
-	{.words = "example show",
-	 .args = "",
-	 .summary = "Show what the example module counted",
-	 .fn = cmd_show},
-	{0},
+    {.words = "example show",
+     .args = "",
+     .summary = "Show what the example module counted",
+     .fn = cmd_show},
+    {0},
 };
 
 static const ss_bus_sub_t example_subscriptions[] = {
-	{.topic = "sip.request.in", .priority = 10, .fn = on_request},
-	{.topic = "example.tick", .priority = 100, .fn = on_tick},
-	{0},
+    {.topic = "sip.request.in", .priority = 10, .fn = on_request},
+    {.topic = "example.tick", .priority = 100, .fn = on_tick},
+    {0},
 };
 
 static const ss_cfg_attr_t report_attrs[] = {
-	{.name = "interval",
-	 .type = SS_CFG_INT,
-	 .def = "60000",
-	 .min = 10,
-	 .max = 86400000,
-	 .help = "milliseconds between two reports"},
-	{0},
+    {.name = "interval",
+     .type = SS_CFG_INT,
+     .def = "60000",
+     .min = 10,
+     .max = 86400000,
+     .help = "milliseconds between two reports"},
+    {0},
 };
 
 static const ss_cfg_elem_t example_config[] = {
-	{.name = "report", .attrs = report_attrs, .help = "periodic report"},
-	{0},
+    {.name = "report", .attrs = report_attrs, .help = "periodic report"},
+    {0},
 };
 
 SS_MODULE(example) = {
-	.abi = SS_MODULE_ABI,
-	.name = "example",
-	.version = "1.0",
-	.description = "Example module: counts requests, reports on a timer",
-	.load = example_load,
-	.unload = example_unload,
-	.commands = example_commands,
-	.subscriptions = example_subscriptions,
-	.config = example_config,
+    .abi = SS_MODULE_ABI,
+    .name = "example",
+    .version = "1.0",
+    .description = "Example module: counts requests, reports on a timer",
+    .load = example_load,
+    .unload = example_unload,
+    .commands = example_commands,
+    .subscriptions = example_subscriptions,
+    .config = example_config,
 };

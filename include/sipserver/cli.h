@@ -24,8 +24,7 @@ typedef ss_cli_status_t (*ss_cli_fn)(ss_cli_t *cli, int argc,
 /* Offers candidates for argument number argi (0-based after the command's
  * words) starting with prefix, each through ss_cli_add_completion(). */
 typedef void (*ss_cli_complete_fn)(ss_cli_t *cli, int argi,
-				   const char *const *argv,
-				   const char *prefix);
+				   const char *const *argv, const char *prefix);
 
 typedef struct ss_cli_cmd {
 	const char *words;   /* "module show" */
@@ -37,7 +36,7 @@ typedef struct ss_cli_cmd {
 
 /* Output to the console that ran the command (printf semantics). */
 void ss_cli_printf(ss_cli_t *cli, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 /* Offers one completion candidate; only valid inside a complete callback. */
 void ss_cli_add_completion(ss_cli_t *cli, const char *candidate);
 

@@ -18,15 +18,15 @@ typedef enum ss_cfg_type {
 
 enum {
 	SS_CFG_REQUIRED = 1u << 0, /* attribute: must be present */
-	SS_CFG_MULTI = 1u << 1,    /* element: may repeat */
-	SS_CFG_TEXT = 1u << 2,     /* element: has text content */
+	SS_CFG_MULTI = 1u << 1,	   /* element: may repeat */
+	SS_CFG_TEXT = 1u << 2,	   /* element: has text content */
 };
 
 typedef struct ss_cfg_attr {
 	const char *name;
 	ss_cfg_type_t type;
 	const char *def; /* default as text; NULL: none */
-	long min, max;   /* SS_CFG_INT only; min == max == 0: unbounded */
+	long min, max;	 /* SS_CFG_INT only; min == max == 0: unbounded */
 	unsigned flags;
 	const char *help;
 } ss_cfg_attr_t;
@@ -38,7 +38,7 @@ typedef struct ss_cfg_elem {
 	const char *help;
 } ss_cfg_elem_t;
 
-typedef struct ss_cfg ss_cfg_t;           /* one module's section */
+typedef struct ss_cfg ss_cfg_t;		  /* one module's section */
 typedef struct ss_cfg_node ss_cfg_node_t; /* one element in it */
 
 /* First occurrence of element `name`. For an element without SS_CFG_MULTI

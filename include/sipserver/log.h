@@ -31,19 +31,19 @@ extern volatile int ss_log_max_level;
  * Any thread; never call it directly, use the SS_LOG_* macros. */
 void ss_log_write(int level, const char *module, const char *file, int line,
 		  const char *func, const char *fmt, ...)
-	__attribute__((format(printf, 6, 7)));
+    __attribute__((format(printf, 6, 7)));
 
-#define SS_LOG(level, ...)                                                   \
-	do {                                                                 \
-		if ((level) <= ss_log_max_level)                             \
-			ss_log_write((level), SS_MODULE_NAME, __FILE__,      \
-				     __LINE__, __func__, __VA_ARGS__);       \
+#define SS_LOG(level, ...)                                              \
+	do {                                                            \
+		if ((level) <= ss_log_max_level)                        \
+			ss_log_write((level), SS_MODULE_NAME, __FILE__, \
+				     __LINE__, __func__, __VA_ARGS__);  \
 	} while (0)
 
-#define SS_LOG_ERR(...) SS_LOG(SS_LOG_ERROR, __VA_ARGS__)
-#define SS_LOG_WARN(...) SS_LOG(SS_LOG_WARNING, __VA_ARGS__)
+#define SS_LOG_ERR(...)	   SS_LOG(SS_LOG_ERROR, __VA_ARGS__)
+#define SS_LOG_WARN(...)   SS_LOG(SS_LOG_WARNING, __VA_ARGS__)
 #define SS_LOG_NOTICE(...) SS_LOG(SS_LOG_NOTICE, __VA_ARGS__)
-#define SS_LOG_INFO(...) SS_LOG(SS_LOG_INFO, __VA_ARGS__)
-#define SS_LOG_DEBUG(...) SS_LOG(SS_LOG_DEBUG, __VA_ARGS__)
+#define SS_LOG_INFO(...)   SS_LOG(SS_LOG_INFO, __VA_ARGS__)
+#define SS_LOG_DEBUG(...)  SS_LOG(SS_LOG_DEBUG, __VA_ARGS__)
 
 #endif

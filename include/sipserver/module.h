@@ -27,7 +27,8 @@ typedef struct ss_module_desc {
 	const char *name;
 	const char *version;
 	const char *description;
-	const char *const *requires; /* services, NULL-terminated; may be NULL */
+	const char *const
+	    *requires; /* services, NULL-terminated; may be NULL */
 	const char *const *optional; /* services loaded first when configured */
 	const char *const *provides; /* services it publishes in load() */
 	/* load: publish services, open sockets, start timers. self is the
@@ -39,9 +40,9 @@ typedef struct ss_module_desc {
 	/* unload: free what load made. Its registrations are already gone and
 	 * no worker is running its code. */
 	void (*unload)(ss_module_t *self);
-	const ss_cli_cmd_t *commands;     /* ends with words == NULL */
+	const ss_cli_cmd_t *commands;	   /* ends with words == NULL */
 	const ss_bus_sub_t *subscriptions; /* ends with topic == NULL */
-	const ss_cfg_elem_t *config;      /* ends with name == NULL */
+	const ss_cfg_elem_t *config;	   /* ends with name == NULL */
 } ss_module_desc_t;
 
 /* Declares the exported descriptor of module `name`; libltdl finds it as

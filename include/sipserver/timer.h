@@ -29,8 +29,8 @@ struct ss_timer {
 };
 
 /* Prepares a timer. owner is the module whose unload stops it (NULL: core). */
-void ss_timer_init(ss_timer_t *t, const struct ss_module *owner,
-		   ss_timer_cb cb, void *arg);
+void ss_timer_init(ss_timer_t *t, const struct ss_module *owner, ss_timer_cb cb,
+		   void *arg);
 /* (Re)starts the timer to fire delay_ms from now on the calling thread's
  * loop. A pending timer must be restarted from its own loop. */
 void ss_timer_start(ss_timer_t *t, uint64_t delay_ms);

@@ -66,7 +66,7 @@ typedef struct ss_sip_transport_api {
 	/* The listener to advertise for sending to dst with proto (the one
 	 * bound to the matching address family), or NULL. Borrowed. */
 	const ss_sip_listener_info_t *(*listener_for)(ss_sip_proto_t proto,
-						       int family);
+						      int family);
 	/* Listener i (0-based) for iteration, or NULL past the end. */
 	const ss_sip_listener_info_t *(*listener_at)(unsigned i);
 } ss_sip_transport_api_t;
