@@ -7,3 +7,5 @@ include modules/dns/local.mk
 include modules/rtp_relay/local.mk
 include modules/transaction/local.mk
 include modules/location/local.mk
+include modules/registrar/local.mk
+include modules/redirect/local.mk

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include <sipserver/config.h>
@@ -61,7 +62,16 @@ static const ss_cfg_attr_t identity_attrs[] = {
     {NULL, 0, NULL, 0, 0, 0, NULL},
 };
 
+static const ss_cfg_attr_t algorithms_attrs[] = {
+    {"offer", SS_CFG_STR, "SHA-256,MD5", 0, 0, 0,
+     "Algorithms offered in each challenge, in this order (RFC 8760: "
+     "SHA-256 first). Clients that only read the first challenge, such as "
+     "sipp, need MD5 first or alone."},
+    {0},
+};
+
 static const ss_cfg_elem_t auth_config[] = {
+    {"algorithms", 0, algorithms_attrs, "Digest algorithms to offer."},
     {"realm", SS_CFG_TEXT, NULL,
      "Realm of every challenge; empty: the identity's domain."},
     {"require", SS_CFG_MULTI, require_attrs,
@@ -103,6 +113,32 @@ static int conf_key(auth_conf_t *c, const char *secret, const auth_conf_t *old)
 	return 0;
 }
 
+/* Parses "SHA-256,MD5" (any order, either alone) into c->algos. */
+static int conf_algorithms(auth_conf_t *c, const char *list)
+{
+	static const char *const known[] = {"SHA-256", "MD5"};
+	const char *p = list;
+
+	c->nalgos = 0;
+	while (*p) {
+		size_t n = strcspn(p, ",");
+		unsigned k;
+
+		for (k = 0; k < 2; k++)
+			if (strlen(known[k]) == n &&
+			    strncasecmp(p, known[k], n) == 0)
+				break;
+		if (k == 2 || c->nalgos == 2 ||
+		    (c->nalgos == 1 && c->algos[0] == known[k]))
+			return -EINVAL;
+		c->algos[c->nalgos++] = known[k];
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return c->nalgos ? 0 : -EINVAL;
+}
+
 static auth_conf_t *conf_build(const ss_cfg_t *cfg, const auth_conf_t *old)
 {
 	auth_conf_t *c = calloc(1, sizeof(*c));
@@ -141,6 +177,13 @@ static auth_conf_t *conf_build(const ss_cfg_t *cfg, const auth_conf_t *old)
 		goto fail;
 	}
 	c->check_identity = ss_cfg_bool(ss_cfg_first(cfg, "identity"), "check");
+	n = ss_cfg_first(cfg, "algorithms");
+	if (conf_algorithms(c, ss_cfg_str(n, "offer"))) {
+		SS_LOG_ERR("%s: algorithms: offer must list SHA-256 and/or MD5 "
+			   "once each, comma-separated",
+			   ss_cfg_where(n));
+		goto fail;
+	}
 	return c;
 fail:
 	free(c);

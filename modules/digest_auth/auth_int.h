@@ -207,6 +207,8 @@ typedef struct auth_conf {
 	unsigned nc_slots;
 	bool check_identity; /* authenticated user must be the To/From user */
 	bool key_from_secret;
+	const char *algos[2]; /* offered in this order: "SHA-256", "MD5" */
+	unsigned nalgos;
 	auth_key_t key;
 } auth_conf_t;
 

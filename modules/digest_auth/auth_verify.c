@@ -362,7 +362,6 @@ static int quote_realm(ss_str_t realm, char *out)
 int auth_challenge(auth_svc_t *svc, ss_str_t realm, bool stale_nonce,
 		   bool proxy, char *buf, size_t size)
 {
-	static const char *const algos[] = {"SHA-256", "MD5"};
 	const auth_conf_t *conf = __atomic_load_n(&svc->conf, __ATOMIC_ACQUIRE);
 	const char *hdr = proxy ? "Proxy-Authenticate" : "WWW-Authenticate";
 	char quoted[2 * SS_AUTH_NAME_MAX], nonce[AUTH_NONCE_LEN + 1];
@@ -375,11 +374,11 @@ int auth_challenge(auth_svc_t *svc, ss_str_t realm, bool stale_nonce,
 	rc = auth_nonce_make(&conf->key, realm, svc->now_s(), nonce);
 	if (rc)
 		return rc;
-	for (int i = 0; i < 2; i++) {
+	for (unsigned i = 0; i < conf->nalgos; i++) {
 		int n = snprintf(buf + len, size - len,
 				 "%s: Digest realm=\"%s\", nonce=\"%s\","
 				 " algorithm=%s, qop=\"auth\"%s\r\n",
-				 hdr, quoted, nonce, algos[i],
+				 hdr, quoted, nonce, conf->algos[i],
 				 stale_nonce ? ", stale=true" : "");
 
 		if (n < 0 || (size_t)n >= size - len)

@@ -13,3 +13,4 @@ dist_noinst_SCRIPTS += tests/scenarios/txn_options.sh tests/scenarios/txn_invite
 EXTRA_DIST += tests/scenarios/txn_common.sh tests/scenarios/sipp/txn_options.xml tests/scenarios/sipp/txn_invite_retrans.xml
 TESTS += tests/scenarios/txn_options_load.sh
 dist_noinst_SCRIPTS += tests/scenarios/txn_options_load.sh
+include tests/scenarios/registrar.mk

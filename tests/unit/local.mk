@@ -14,4 +14,6 @@ include tests/unit/modules/dns.mk
 include tests/unit/modules/rtp_relay.mk
 include tests/unit/modules/transaction.mk
 include tests/unit/modules/location.mk
+include tests/unit/modules/registrar.mk
+include tests/unit/modules/redirect.mk
 endif

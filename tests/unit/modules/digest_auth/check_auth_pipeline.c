@@ -65,6 +65,9 @@ static void setup(void)
 	ck_assert_int_eq(auth_crypto_init(), 0);
 	conf = calloc(1, sizeof(*conf));
 	conf->nonce_expires = 300;
+	conf->algos[0] = "SHA-256";
+	conf->algos[1] = "MD5";
+	conf->nalgos = 2;
 	conf->check_identity = true;
 	ck_assert_int_eq(auth_key_init(&conf->key, ""), 0);
 	memset(&auth_g, 0, sizeof(auth_g));

@@ -40,6 +40,9 @@ static void setup(void)
 	ck_assert_int_eq(auth_crypto_init(), 0);
 	conf = calloc(1, sizeof(*conf));
 	conf->nonce_expires = 300;
+	conf->algos[0] = "SHA-256";
+	conf->algos[1] = "MD5";
+	conf->nalgos = 2;
 	ck_assert_int_eq(auth_key_init(&conf->key, ""), 0);
 	memset(&svc, 0, sizeof(svc));
 	auth_stats_init(&svc.stats);
@@ -185,6 +188,25 @@ START_TEST(test_challenge_format)
 	ck_assert_int_eq(strncmp(buf, "Proxy-Authenticate: Digest", 26), 0);
 	ck_assert_ptr_nonnull(strstr(buf, "qop=\"auth\", stale=true\r\n"));
 	ck_assert_uint_eq(AUTH_GET(svc.stats.challenges), 2);
+}
+END_TEST
+
+/* <algorithms offer="MD5"/>: one challenge, MD5 only, for clients that
+ * answer only the first one. */
+START_TEST(test_challenge_offer_order)
+{
+	char buf[1024];
+
+	conf->algos[0] = "MD5";
+	conf->nalgos = 1;
+	ck_assert_int_gt(
+	    auth_challenge(&svc, SS_STR(REALM), false, false, buf, sizeof(buf)),
+	    0);
+	ck_assert_ptr_nonnull(strstr(buf, "algorithm=MD5"));
+	ck_assert_ptr_null(strstr(buf, "SHA-256"));
+	ck_assert_ptr_null(strstr(strstr(buf, "\r\n") + 2, "Authenticate"));
+	conf->algos[0] = "SHA-256";
+	conf->nalgos = 2;
 }
 END_TEST
 
@@ -469,6 +491,7 @@ static Suite *verify_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_challenge_format);
+	tcase_add_test(tc, test_challenge_offer_order);
 	tcase_add_test(tc, test_challenge_limits);
 	tcase_add_test(tc, test_ok_both_algorithms);
 	tcase_add_test(tc, test_nc_replay_refused);
