@@ -90,6 +90,49 @@ static ss_cli_status_t cmd_passwd(ss_cli_t *cli, int argc,
 	return set_user(cli, argc, argv, false);
 }
 
+/* Reads "USER@DOMAIN PASSWORD" lines (blank lines and # comments skipped)
+ * and adds them in one database transaction: provisioning thousands of
+ * users costs one sync instead of one per user. Existing users are
+ * reported and skipped. */
+static ss_cli_status_t cmd_import(ss_cli_t *cli, int argc,
+				  const char *const *argv)
+{
+	char line[512], aor[256], pw[256], user[SS_AUTH_NAME_MAX],
+	    realm[SS_AUTH_NAME_MAX];
+	unsigned added = 0, skipped = 0, lineno = 0;
+	FILE *f;
+
+	if (argc != 1)
+		return SS_CLI_USAGE;
+	f = fopen(argv[0], "r");
+	if (!f) {
+		ss_cli_printf(cli, "%s: %s\n", argv[0], strerror(errno));
+		return SS_CLI_FAIL;
+	}
+	if (auth_users_batch(auth_g.users, true, false)) {
+		fclose(f);
+		return SS_CLI_FAIL;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		lineno++;
+		if (sscanf(line, "%255s %255s", aor, pw) != 2 || aor[0] == '#')
+			continue;
+		if (split_aor(aor, user, realm) ||
+		    auth_users_add(auth_g.users, user, realm, pw)) {
+			ss_cli_printf(cli, "%s:%u: %s skipped\n", argv[0],
+				      lineno, aor);
+			skipped++;
+			continue;
+		}
+		added++;
+	}
+	fclose(f);
+	if (auth_users_batch(auth_g.users, false, added > 0))
+		return SS_CLI_FAIL;
+	ss_cli_printf(cli, "%u users added, %u skipped\n", added, skipped);
+	return skipped ? SS_CLI_FAIL : SS_CLI_OK;
+}
+
 static ss_cli_status_t cmd_remove(ss_cli_t *cli, int argc,
 				  const char *const *argv)
 {
@@ -195,6 +238,9 @@ static ss_cli_status_t cmd_stats(ss_cli_t *cli, int argc,
 const ss_cli_cmd_t auth_cli_commands[] = {
     {"auth user add", "USER@DOMAIN PASSWORD",
      "add a user (stores HA1 values only)", cmd_add, NULL},
+    {"auth user import", "FILE",
+     "add the users of a file of USER@DOMAIN PASSWORD lines at once",
+     cmd_import, NULL},
     {"auth user passwd", "USER@DOMAIN PASSWORD", "change a password",
      cmd_passwd, complete_user},
     {"auth user remove", "USER@DOMAIN", "remove a user", cmd_remove,

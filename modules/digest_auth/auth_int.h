@@ -176,6 +176,12 @@ int auth_users_remove(auth_users_t *u, const char *user, const char *realm);
 int auth_users_lookup(auth_users_t *u, ss_str_t user, ss_str_t realm,
 		      auth_algo_t algo, unsigned char *ha1);
 unsigned auth_users_count(auth_users_t *u);
+/* Opens (begin) or ends (commit, else roll back) one SQLite transaction
+ * around several adds, so bulk provisioning syncs once. Control loop.
+ * 0 or -EIO. A rolled-back batch leaves the in-memory mirror ahead of the
+ * file until the next restart; the import command only rolls back when
+ * nothing was added. */
+int auth_users_batch(auth_users_t *u, bool begin, bool commit);
 /* Calls fn for each user ordered by realm then name, from the database.
  * Control loop. 0 or -EIO. */
 int auth_users_foreach(auth_users_t *u,

@@ -167,6 +167,17 @@ unsigned auth_users_count(auth_users_t *u)
 	return __atomic_load_n(&u->count, __ATOMIC_RELAXED);
 }
 
+int auth_users_batch(auth_users_t *u, bool begin, bool commit)
+{
+	const char *sql = begin ? "BEGIN" : commit ? "COMMIT" : "ROLLBACK";
+
+	if (sqlite3_exec(u->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		SS_LOG_ERR("%s: %s: %s", u->path, sql, sqlite3_errmsg(u->db));
+		return -EIO;
+	}
+	return 0;
+}
+
 const char *auth_users_path(const auth_users_t *u)
 {
 	return u->path;

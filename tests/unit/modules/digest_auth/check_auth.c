@@ -184,6 +184,30 @@ START_TEST(test_load_service_and_console)
 	ck_assert_ptr_nonnull(strstr(out, "challenges 1,"));
 	ck_assert_ptr_nonnull(strstr(out, "users 1;"));
 
+	/* bulk import: one transaction, existing users reported */
+	{
+		char file[160], cmd[200];
+		FILE *f;
+
+		snprintf(file, sizeof(file), "%s/users.txt", dir);
+		f = fopen(file, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs("# comment\ncarol@example.com pw1\n\n"
+		      "dave@example.com pw2\nbob@example.com again\n",
+		      f);
+		fclose(f);
+		snprintf(cmd, sizeof(cmd), "auth user import %s", file);
+		ck_assert_int_eq(run(cli, cmd), SS_CLI_FAIL);
+		ck_assert_ptr_nonnull(
+		    strstr(out, ":5: bob@example.com skipped"));
+		ck_assert_ptr_nonnull(strstr(out, "2 users added, 1 skipped"));
+		ck_assert_int_eq(run(cli, "auth user list"), SS_CLI_OK);
+		ck_assert_str_eq(out, "bob@example.com\ncarol@example.com\n"
+				      "dave@example.com\n3 users\n");
+		ck_assert_int_eq(run(cli, "auth user import /nonexistent/x"),
+				 SS_CLI_FAIL);
+	}
+
 	ss_cli_free(cli);
 	DESC->unload(NULL);
 	ss_cfg_free(cfg);
