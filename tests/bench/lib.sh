@@ -415,25 +415,23 @@ bench_start_sipserver() {
 }
 
 # bench_sipserver_users CSV DOMAIN: adds the users of a sipp injection
-# file to the running sipserver. SIPSERVER_ADD_USERS, when set, is a bulk
-# command run once with @CONF@ and @CSV@ replaced; otherwise one
-# `sipserver -C CONF -rx "auth user add USER@DOMAIN PASSWORD"` per user.
+# file to the running sipserver in one `auth user import` (one database
+# transaction). SIPSERVER_ADD_USERS, when set, replaces it: a command run
+# once with @CONF@ and @CSV@ replaced.
 bench_sipserver_users() {
-	local csv=$1 dom=$2 cmd u p rest n=0
+	local csv=$1 dom=$2 cmd list
 	if [ -n "${SIPSERVER_ADD_USERS:-}" ]; then
 		cmd=${SIPSERVER_ADD_USERS//@CONF@/$SIPSERVER_CONF}
 		cmd=${cmd//@CSV@/$csv}
 		sh -c "$cmd" || bench_die "bulk user add failed: $cmd"
 		return 0
 	fi
-	while IFS=';' read -r u p rest; do
-		[ "$u" = SEQUENTIAL ] && continue
-		"$SIPSERVER_BIN" -C "$SIPSERVER_CONF" \
-			-rx "auth user add $u@$dom $p" </dev/null >/dev/null ||
-			bench_die "auth user add $u@$dom failed"
-		n=$((n + 1))
-	done <"$csv"
-	bench_log "added $n users through the console"
+	list="$BENCH_WORK/users.txt"
+	awk -F';' -v d="$dom" '$1 != "SEQUENTIAL" && NF >= 2 { print $1 "@" d, $2 }' \
+		"$csv" >"$list"
+	"$SIPSERVER_BIN" -C "$SIPSERVER_CONF" -rx "auth user import $list" \
+		</dev/null | tail -n 1 >&2 ||
+		bench_die "auth user import $list failed"
 }
 
 # bench_sipp PREFIX SCENARIO SECONDS SIPP-ARGS...: starts sipp in the
