@@ -9,3 +9,4 @@ include modules/transaction/local.mk
 include modules/location/local.mk
 include modules/registrar/local.mk
 include modules/redirect/local.mk
+include modules/b2bua/local.mk

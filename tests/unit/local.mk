@@ -16,4 +16,5 @@ include tests/unit/modules/transaction.mk
 include tests/unit/modules/location.mk
 include tests/unit/modules/registrar.mk
 include tests/unit/modules/redirect.mk
+include tests/unit/modules/b2bua.mk
 endif
