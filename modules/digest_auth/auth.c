@@ -65,8 +65,8 @@ static const ss_cfg_attr_t identity_attrs[] = {
 static const ss_cfg_attr_t algorithms_attrs[] = {
     {"offer", SS_CFG_STR, "SHA-256,MD5", 0, 0, 0,
      "Algorithms offered in each challenge, in this order (RFC 8760: "
-     "SHA-256 first). Clients that only read the first challenge, such as "
-     "sipp, need MD5 first or alone."},
+     "SHA-256 first). Clients that answer only the first challenge (sipp) "
+     "or give up on any non-MD5 one (libre/baresip 1.x) need MD5 alone."},
     {0},
 };
 
