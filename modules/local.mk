@@ -10,3 +10,4 @@ include modules/location/local.mk
 include modules/registrar/local.mk
 include modules/redirect/local.mk
 include modules/b2bua/local.mk
+include modules/proxy/local.mk

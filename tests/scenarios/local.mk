@@ -14,3 +14,7 @@ EXTRA_DIST += tests/scenarios/txn_common.sh tests/scenarios/sipp/txn_options.xml
 TESTS += tests/scenarios/txn_options_load.sh
 dist_noinst_SCRIPTS += tests/scenarios/txn_options_load.sh
 include tests/scenarios/registrar.mk
+include tests/scenarios/proxy.mk
+include tests/scenarios/redirect.mk
+include tests/scenarios/b2bua.mk
+include tests/scenarios/baresip.mk

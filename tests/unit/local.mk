@@ -17,4 +17,5 @@ include tests/unit/modules/location.mk
 include tests/unit/modules/registrar.mk
 include tests/unit/modules/redirect.mk
 include tests/unit/modules/b2bua.mk
+include tests/unit/modules/proxy.mk
 endif
