@@ -51,7 +51,8 @@ struct ss_loop {
 	int evfd; /* immutable: written by posters, read by the owner */
 	unsigned index;
 	bool stop;
-	bool tasks_more; /* queue may be non-empty: poll without blocking */
+	bool tasks_more;  /* queue may be non-empty: poll without blocking */
+	bool self_posted; /* the owner queued a task since the last run */
 	int batch_pos, batch_n; /* epoll batch being dispatched */
 	uint64_t last_end_ms;
 	ss_io_t wake_io;
@@ -269,6 +270,7 @@ static bool queue_signal_locked(ss_loop_t *loop)
  */
 int ss_loop_post(ss_loop_t *to, ss_task_fn fn, void *arg)
 {
+	bool self = to == tls_loop;
 	bool wake;
 
 	if (!to || !fn)
@@ -292,10 +294,16 @@ int ss_loop_post(ss_loop_t *to, ss_task_fn fn, void *arg)
 		node->heap = true;
 		queue_append_locked(to, node);
 	}
-	wake = queue_signal_locked(to);
+	wake = !self && queue_signal_locked(to);
 	pthread_mutex_unlock(&to->qlock);
-	if (wake)
+	if (self) {
+		/* The owner runs its queue before it next blocks in epoll_wait
+		 * (see tasks_more): no eventfd round trip to itself. */
+		to->self_posted = true;
+		to->tasks_more = true;
+	} else if (wake) {
 		loop_wake(to);
+	}
 	return 0;
 }
 
@@ -347,6 +355,7 @@ static unsigned loop_run_tasks(ss_loop_t *loop)
 	unsigned i, ran = 0;
 	bool left;
 
+	loop->self_posted = false;
 	do {
 		loop_task_t *list = NULL;
 		unsigned n = 0;
@@ -373,7 +382,8 @@ static unsigned loop_run_tasks(ss_loop_t *loop)
 		stat_add(&loop->st_tasks, n);
 		ran += n;
 	} while (left && ran < LOOP_TASK_BUDGET);
-	loop->tasks_more = left;
+	/* A task may have posted to this loop after `left` was taken. */
+	loop->tasks_more = left || loop->self_posted;
 	return ran;
 }
 
@@ -520,6 +530,33 @@ static void loop_run(ss_loop_t *loop, atomic_bool *global_stop)
 	atomic_store_explicit(&loop->running, false, memory_order_relaxed);
 }
 
+/*
+ * glibc gives each thread its own malloc arena and grows it with one
+ * mprotect(2) per page it needs, never more: a worker whose live memory
+ * grows (transactions waiting out Timer J, bindings, the database's page
+ * cache) pays a system call per 4 KiB of growth. Allocating and freeing
+ * LOOP_ARENA_RESERVE once at start makes the arena's heap writable that
+ * far for good; freeing returns the pages themselves (the heap is trimmed
+ * with MADV_DONTNEED), so this costs address space, not memory. Other
+ * allocators just see a few allocations come and go.
+ */
+#define LOOP_ARENA_CHUNK   (32u << 10) /* under every mmap threshold */
+#define LOOP_ARENA_RESERVE (4u << 20)
+
+static void loop_arena_reserve(void)
+{
+	void *chunks[LOOP_ARENA_RESERVE / LOOP_ARENA_CHUNK];
+	size_t i, n = 0;
+
+	for (i = 0; i < sizeof(chunks) / sizeof(chunks[0]); i++) {
+		chunks[n] = malloc(LOOP_ARENA_CHUNK);
+		if (chunks[n])
+			n++;
+	}
+	while (n)
+		free(chunks[--n]);
+}
+
 static void *worker_main(void *arg)
 {
 	ss_loop_t *loop = arg;
@@ -529,6 +566,7 @@ static void *worker_main(void *arg)
 	atomic_store(&loop->tid, (int)syscall(SYS_gettid));
 	snprintf(name, sizeof(name), "ss-worker-%u", loop->index);
 	pthread_setname_np(pthread_self(), name);
+	loop_arena_reserve();
 	loop_run(loop, NULL);
 	tls_loop = NULL;
 	return NULL;

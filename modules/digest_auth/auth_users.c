@@ -72,9 +72,11 @@ static uint32_t key_hash(ss_str_t user, ss_str_t realm)
 	return h;
 }
 
+/* By the hash alone, so that growing the table (which changes the mask
+ * under every stripe) never moves an entry to another stripe's care. */
 static pthread_rwlock_t *stripe(auth_users_t *u, uint32_t hash)
 {
-	return &u->locks[(hash & u->mask) % U_LOCKS].rw;
+	return &u->locks[hash % U_LOCKS].rw;
 }
 
 /* Caller holds the stripe lock of hash. */
@@ -93,6 +95,45 @@ static user_ent_t **find_slot(auth_users_t *u, ss_str_t user, ss_str_t realm,
 			return pp;
 	}
 	return pp;
+}
+
+/*
+ * Doubles the buckets while there are more users than buckets: users added
+ * after open (a bulk import into an empty database) would otherwise leave
+ * every lookup walking long chains. Control loop only, like every writer;
+ * it holds every stripe, so no lookup sees a half-moved table. Without
+ * memory the table keeps its size: slower lookups, same answers.
+ */
+static void mirror_grow(auth_users_t *u)
+{
+	unsigned count = __atomic_load_n(&u->count, __ATOMIC_RELAXED);
+	unsigned nb = u->mask + 1, i;
+	user_ent_t **nbk, **old;
+
+	if (count <= nb || nb >= (1u << 26))
+		return;
+	while (nb < 2 * count && nb < (1u << 26))
+		nb <<= 1;
+	nbk = calloc(nb, sizeof(*nbk));
+	if (!nbk)
+		return;
+	for (i = 0; i < U_LOCKS; i++)
+		pthread_rwlock_wrlock(&u->locks[i].rw);
+	for (i = 0; i <= u->mask; i++) {
+		user_ent_t *e;
+
+		while ((e = u->buckets[i]) != NULL) {
+			u->buckets[i] = e->next;
+			e->next = nbk[e->hash & (nb - 1)];
+			nbk[e->hash & (nb - 1)] = e;
+		}
+	}
+	old = u->buckets;
+	u->buckets = nbk;
+	u->mask = nb - 1;
+	for (i = U_LOCKS; i-- > 0;)
+		pthread_rwlock_unlock(&u->locks[i].rw);
+	free(old);
 }
 
 /* Adds or updates the mirror entry. -ENOMEM. */
@@ -125,6 +166,7 @@ static int mirror_set(auth_users_t *u, ss_str_t user, ss_str_t realm,
 	*pp = e;
 	pthread_rwlock_unlock(lock);
 	__atomic_fetch_add(&u->count, 1, __ATOMIC_RELAXED);
+	mirror_grow(u);
 	return 0;
 }
 

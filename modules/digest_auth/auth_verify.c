@@ -87,6 +87,17 @@ static bool list_match(const ss_str_t *items, unsigned n, ss_str_t v,
 	return false;
 }
 
+/* What snprintf(dst, size, "%.*s", s) writes, on the per-request path
+ * without printf's cost. size > 0. */
+static void copy_str(char *dst, size_t size, ss_str_t s)
+{
+	size_t n = s.len < size - 1 ? s.len : size - 1;
+
+	if (n)
+		memcpy(dst, s.s, n);
+	dst[n] = '\0';
+}
+
 bool auth_required(auth_svc_t *svc, ss_str_t method, ss_str_t domain,
 		   bool in_dialog, char *realm, size_t realm_size)
 {
@@ -107,7 +118,7 @@ bool auth_required(auth_svc_t *svc, ss_str_t method, ss_str_t domain,
 	}
 	if (need && realm && realm_size) {
 		if (conf->realm[0]) {
-			snprintf(realm, realm_size, "%s", conf->realm);
+			copy_str(realm, realm_size, ss_str_c(conf->realm));
 		} else {
 			size_t n = domain.len < realm_size - 1 ? domain.len
 							       : realm_size - 1;
@@ -248,10 +259,8 @@ static ss_auth_result_t succeed(auth_svc_t *svc, const auth_creds_t *c,
 {
 	AUTH_INC(svc->stats.ok);
 	if (who) {
-		snprintf(who->user, sizeof(who->user), "%.*s",
-			 SS_STR_ARG(c->username));
-		snprintf(who->realm, sizeof(who->realm), "%.*s",
-			 SS_STR_ARG(c->realm));
+		copy_str(who->user, sizeof(who->user), c->username);
+		copy_str(who->realm, sizeof(who->realm), c->realm);
 	}
 	return SS_AUTH_OK;
 }
@@ -374,16 +383,28 @@ int auth_challenge(auth_svc_t *svc, ss_str_t realm, bool stale_nonce,
 	rc = auth_nonce_make(&conf->key, realm, svc->now_s(), nonce);
 	if (rc)
 		return rc;
+	/* Appends rather than snprintf: one challenge per first REGISTER. */
 	for (unsigned i = 0; i < conf->nalgos; i++) {
-		int n = snprintf(buf + len, size - len,
-				 "%s: Digest realm=\"%s\", nonce=\"%s\","
-				 " algorithm=%s, qop=\"auth\"%s\r\n",
-				 hdr, quoted, nonce, conf->algos[i],
-				 stale_nonce ? ", stale=true" : "");
+		const char *parts[] = {hdr,
+				       ": Digest realm=\"",
+				       quoted,
+				       "\", nonce=\"",
+				       nonce,
+				       "\", algorithm=",
+				       conf->algos[i],
+				       ", qop=\"auth\"",
+				       stale_nonce ? ", stale=true\r\n"
+						   : "\r\n"};
 
-		if (n < 0 || (size_t)n >= size - len)
-			return -ENOSPC;
-		len += (size_t)n;
+		for (size_t k = 0; k < sizeof(parts) / sizeof(parts[0]); k++) {
+			size_t n = strlen(parts[k]);
+
+			if (n >= size - len)
+				return -ENOSPC;
+			memcpy(buf + len, parts[k], n);
+			len += n;
+		}
+		buf[len] = '\0';
 	}
 	AUTH_INC(svc->stats.challenges);
 	return (int)len;

@@ -161,9 +161,17 @@ int loc_store_load(loc_store_t *s, uint32_t now,
 			     const loc_row_t *row),
 		   void *arg, char *err, size_t errlen);
 int loc_store_set_sync(loc_store_t *s, bool sync_full);
+/* The synchronous level last asked for (FULL: true). Any thread. */
+bool loc_store_sync_full(loc_store_t *s);
 const char *loc_store_path(const loc_store_t *s);
+/* True when the WAL has grown past the checkpoint threshold; any thread.
+ * loc_store_checkpoint runs a passive checkpoint (it syncs: writer thread,
+ * under the same exclusion as transactions). 0 or -EIO. */
+bool loc_store_checkpoint_due(loc_store_t *s);
+int loc_store_checkpoint(loc_store_t *s);
 /* One transaction: begin, replace the rows of some AORs, commit (or
- * rollback after a failure). Writer thread only. 0 or -EIO. */
+ * rollback after a failure). One thread at a time (the writer's commit
+ * lock). 0 or -EIO. */
 int loc_store_begin(loc_store_t *s);
 int loc_store_put(loc_store_t *s, const char *key, size_t klen,
 		  const loc_row_t *rows, unsigned n);

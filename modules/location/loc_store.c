@@ -36,12 +36,22 @@
 
 #define LOC_SCHEMA_VERSION 1
 #define LOC_BUSY_MS	   500
+#define LOC_CKPT_FRAMES	   1000 /* SQLite's own autocheckpoint default */
 
+/*
+ * Checkpoints. SQLite's autocheckpoint would run inside whichever COMMIT
+ * crosses the threshold, on whatever thread made it, and a checkpoint
+ * syncs the files: milliseconds. Commits may run on a worker loop (see
+ * loc_writer.c), so the WAL hook only records the WAL's size and the
+ * writer thread checkpoints when loc_store_checkpoint_due() says so, at
+ * the same threshold and in the same (passive) mode as autocheckpoint.
+ */
 struct loc_store {
 	sqlite3 *db;
 	sqlite3_stmt *begin, *commit, *rollback, *del, *ins;
-	int sync_full; /* wanted; read by the writer before each begin */
-	int sync_cur;  /* in force on the connection */
+	int sync_full;	/* wanted; read by the writer before each begin */
+	int sync_cur;	/* in force on the connection */
+	int wal_frames; /* after the last commit; relaxed atomic */
 	char path[];
 };
 
@@ -181,6 +191,16 @@ static int store_configure(loc_store_t *s, int sync_full)
 	return rc;
 }
 
+static int wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	loc_store_t *s = arg;
+
+	(void)db;
+	(void)name;
+	__atomic_store_n(&s->wal_frames, frames, __ATOMIC_RELAXED);
+	return SQLITE_OK;
+}
+
 loc_store_t *loc_store_open(const char *path, bool sync_full, char *err,
 			    size_t errlen)
 {
@@ -203,6 +223,7 @@ loc_store_t *loc_store_open(const char *path, bool sync_full, char *err,
 		store_error(path, s->db, rc, "open", err, errlen);
 		goto fail;
 	}
+	sqlite3_wal_hook(s->db, wal_hook, s);
 	if (store_schema(s, err, errlen) < 0)
 		goto fail;
 	rc = store_prepare(s);
@@ -302,9 +323,35 @@ int loc_store_set_sync(loc_store_t *s, bool sync_full)
 	return 0;
 }
 
+bool loc_store_sync_full(loc_store_t *s)
+{
+	return __atomic_load_n(&s->sync_full, __ATOMIC_RELAXED);
+}
+
 const char *loc_store_path(const loc_store_t *s)
 {
 	return s->path;
+}
+
+bool loc_store_checkpoint_due(loc_store_t *s)
+{
+	return __atomic_load_n(&s->wal_frames, __ATOMIC_RELAXED) >=
+	       LOC_CKPT_FRAMES;
+}
+
+int loc_store_checkpoint(loc_store_t *s)
+{
+	int rc = sqlite3_wal_checkpoint_v2(
+	    s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+	/* Whatever the outcome, the next commit reports the WAL's size
+	 * again; a failed checkpoint is retried then. */
+	__atomic_store_n(&s->wal_frames, 0, __ATOMIC_RELAXED);
+	if (rc == SQLITE_OK)
+		return 0;
+	SS_LOG_WARN("location: database %s: checkpoint: %s", s->path,
+		    sqlite3_errmsg(s->db));
+	return -EIO;
 }
 
 static int step_reset(loc_store_t *s, sqlite3_stmt *st, const char *what)

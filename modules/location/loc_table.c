@@ -696,8 +696,10 @@ int loc_table_lookup(loc_table_t *t, const char *key, size_t klen, uint32_t now,
 		if (b->expires <= now)
 			continue;
 		n++;
+		if (!fn)
+			continue; /* counting */
 		contact_view(b, now, &c);
-		if (fn && fn(arg, &c))
+		if (fn(arg, &c))
 			break;
 	}
 	pthread_mutex_unlock(&sh->lock);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * The group-commit writer: one thread that takes every queued AOR change,
- * writes the current state of those AORs in one SQLite transaction, commits,
- * and only then completes the requests on the loops that made them.
+ * Group commit: every queued AOR change is written in one SQLite
+ * transaction per batch, committed, and only then completed on the loop
+ * that made it. Batches are written by the loop that queued them at the end
+ * of its event, or by the writer thread when that cannot be done there.
  */
 #include "loc_int.h"
 
@@ -17,17 +18,33 @@
 
 /*
  * Design. Worker loops change the table themselves (so lookups see a change
- * at once) and queue only the AOR's name with its completion. The writer
- * snapshots each AOR it dequeues under the shard lock and rewrites its rows;
- * every change queued before the batch was taken is therefore in the
- * snapshot, which is what makes "completion after commit" imply "the change
- * is on disk". While one transaction commits, new requests pile up in the
- * queue and go together into the next (up to LOC_BATCH_MAX): the number of
- * commits adapts to the disk's speed instead of the request rate, and N
- * updates to one AOR in a batch cost one rewrite.
+ * at once) and queue only the AOR's name with its completion. Whoever
+ * writes a batch snapshots each AOR it dequeues under the shard lock and
+ * rewrites its rows; every change queued before the batch was taken is
+ * therefore in the snapshot, which is what makes "completion after commit"
+ * imply "the change is on disk". While one transaction commits, new
+ * requests pile up in the queue and go together into the next (up to
+ * LOC_BATCH_MAX): the number of commits adapts to the disk's speed instead
+ * of the request rate, and N updates to one AOR in a batch cost one
+ * rewrite.
+ *
+ * Who commits. At synchronous=NORMAL a commit is a few page writes into the
+ * page cache, tens of microseconds, cheaper than handing the batch to
+ * another thread and its completions back (two thread wakeups, a futex and
+ * an eventfd round trip per batch). So a loop that queued requests commits
+ * them itself once its event is over (a task it posts to itself, run before
+ * it next polls): every request of one receive batch shares a commit, and
+ * its own completions run right there. The writer thread takes over
+ * whatever may block: synchronous=FULL (an fsync per commit), batches
+ * larger than LOC_INLINE_MAX, requests whose caller has no loop (their
+ * completion runs on the writer thread), a commit already under way on
+ * another thread (the queue then waits for the writer, not for a lock), and
+ * WAL checkpoints (they sync the files). The commit lock makes one thread at
+ * a time use the connection and the snapshot buffers.
  */
 
-#define LOC_BATCH_MAX 4096
+#define LOC_BATCH_MAX  4096
+#define LOC_INLINE_MAX 64
 
 struct loc_wreq {
 	loc_wreq_t *next;
@@ -44,14 +61,21 @@ struct loc_writer {
 	loc_store_t *store;
 	loc_table_t *table;
 	pthread_t thread;
-	pthread_mutex_t lock; /* guards everything below */
-	pthread_cond_t wake;  /* work queued or stop asked */
-	pthread_cond_t idle;  /* `written` advanced */
+	struct loc_writer *live_next; /* guarded by live_lock */
+	/* `lock` guards everything from `wake` down to `st`. */
+	pthread_mutex_t lock;
+	pthread_cond_t wake; /* work queued, checkpoint due or stop asked */
+	pthread_cond_t idle; /* `written` advanced */
 	loc_wreq_t *head, **tail;
 	uint64_t submitted, written; /* requests queued / completed, ever */
 	bool stop;
+	bool sleeping;	  /* waiting on `wake` */
+	bool ckpt_wanted; /* an inline commit found a checkpoint due */
 	loc_writer_stats_t st;
-	/* writer thread only */
+	/* Held while a batch is written or the WAL checkpointed; guards the
+	 * connection and everything below. Taken before `lock`, never
+	 * while holding it. */
+	pthread_mutex_t commit;
 	loc_snap_t snap;
 	loc_wreq_t **seen;
 	unsigned seen_cap;
@@ -89,18 +113,6 @@ loc_wreq_t *loc_wreq_new(const char *key, size_t klen, ss_loc_done_fn done,
 void loc_wreq_free(loc_wreq_t *r)
 {
 	free(r);
-}
-
-void loc_writer_submit(loc_writer_t *w, loc_wreq_t *r)
-{
-	r->loop = ss_loop_current();
-	pthread_mutex_lock(&w->lock);
-	*w->tail = r;
-	w->tail = &r->next;
-	w->submitted++;
-	w->st.queued++;
-	pthread_cond_signal(&w->wake);
-	pthread_mutex_unlock(&w->lock);
 }
 
 /* True the first time an AOR shows up in the batch. A set of the batch's
@@ -197,8 +209,11 @@ static void complete_task(void *p)
 	free(r);
 }
 
+/* Completions of the calling loop run at once (the commit is over);
+ * others are posted to their loops. */
 static void complete_batch(loc_wreq_t *batch, int result)
 {
+	ss_loop_t *here = ss_loop_current();
 	loc_wreq_t *r, *next;
 
 	for (r = batch; r; r = next) {
@@ -206,7 +221,7 @@ static void complete_batch(loc_wreq_t *batch, int result)
 		r->result = result;
 		if (!r->done) {
 			free(r);
-		} else if (!r->loop) {
+		} else if (!r->loop || r->loop == here) {
 			complete_task(r);
 		} else if (ss_loop_post(r->loop, complete_task, r) < 0) {
 			/* Only a loop being torn down refuses a post; its
@@ -242,6 +257,17 @@ static loc_wreq_t *take_batch(loc_writer_t *w, unsigned *n)
 	return batch;
 }
 
+/* Counts n requests as completed and wakes loc_writer_sync(). */
+static void batch_done(loc_writer_t *w, unsigned n)
+{
+	pthread_mutex_lock(&w->lock);
+	w->written += n;
+	pthread_cond_broadcast(&w->idle);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* ---- the writer thread ---- */
+
 static void *writer_main(void *p)
 {
 	loc_writer_t *w = p;
@@ -250,24 +276,167 @@ static void *writer_main(void *p)
 	for (;;) {
 		loc_wreq_t *batch;
 		unsigned n;
-		int result;
+		int result = SS_LOC_OK;
 
-		while (!w->head && !w->stop)
+		while (!w->head && !w->stop && !w->ckpt_wanted) {
+			w->sleeping = true;
 			pthread_cond_wait(&w->wake, &w->lock);
-		if (!w->head)
+			w->sleeping = false;
+		}
+		if (!w->head && !w->ckpt_wanted)
 			break;
-		batch = take_batch(w, &n);
+		w->ckpt_wanted = false;
 		pthread_mutex_unlock(&w->lock);
 
-		result = write_batch(w, batch, n);
+		pthread_mutex_lock(&w->commit);
+		pthread_mutex_lock(&w->lock);
+		batch = take_batch(w, &n);
+		pthread_mutex_unlock(&w->lock);
+		if (batch)
+			result = write_batch(w, batch, n);
+		if (loc_store_checkpoint_due(w->store))
+			loc_store_checkpoint(w->store);
+		pthread_mutex_unlock(&w->commit);
 		complete_batch(batch, result);
+		batch_done(w, n);
 
 		pthread_mutex_lock(&w->lock);
-		w->written += n;
-		pthread_cond_broadcast(&w->idle);
 	}
 	pthread_mutex_unlock(&w->lock);
 	return NULL;
+}
+
+/* Caller holds the lock. */
+static void wake_locked(loc_writer_t *w)
+{
+	if (w->sleeping)
+		pthread_cond_signal(&w->wake);
+}
+
+static void writer_wake(loc_writer_t *w)
+{
+	pthread_mutex_lock(&w->lock);
+	if (w->head)
+		wake_locked(w);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* ---- commits on the submitting loop ---- */
+
+/*
+ * Takes the whole queue when this loop may write it: at most
+ * LOC_INLINE_MAX requests, each with a loop to complete on. Called with
+ * both locks held.
+ */
+static loc_wreq_t *take_inline(loc_writer_t *w, unsigned *n)
+{
+	const loc_wreq_t *r;
+
+	if (w->st.queued > LOC_INLINE_MAX)
+		return NULL;
+	for (r = w->head; r; r = r->next)
+		if (!r->loop)
+			return NULL;
+	return take_batch(w, n);
+}
+
+/* Writes what is queued on the calling loop; false when the writer
+ * thread has to (see the design note). */
+static bool commit_here(loc_writer_t *w)
+{
+	loc_wreq_t *batch;
+	unsigned n = 0;
+	bool ckpt;
+	int result;
+
+	if (loc_store_sync_full(w->store) || pthread_mutex_trylock(&w->commit))
+		return false;
+	pthread_mutex_lock(&w->lock);
+	batch = take_inline(w, &n);
+	pthread_mutex_unlock(&w->lock);
+	if (!batch) {
+		pthread_mutex_unlock(&w->commit);
+		return false;
+	}
+	result = write_batch(w, batch, n);
+	ckpt = loc_store_checkpoint_due(w->store);
+	pthread_mutex_unlock(&w->commit);
+	complete_batch(batch, result);
+	batch_done(w, n);
+	if (ckpt) {
+		pthread_mutex_lock(&w->lock);
+		w->ckpt_wanted = true;
+		wake_locked(w);
+		pthread_mutex_unlock(&w->lock);
+	}
+	return true;
+}
+
+/*
+ * The kick runs on the submitting loop once its event is over, so that
+ * every request of the event shares one commit. A kick may still be queued
+ * when its writer stops (a loop that is not running, at shutdown), so it
+ * names a writer that it looks up among the live ones before touching it;
+ * loc_writer_stop() unlists its writer under the write lock, after any
+ * kick at work on it.
+ */
+static pthread_rwlock_t live_lock = PTHREAD_RWLOCK_INITIALIZER;
+static loc_writer_t *live_head; /* guarded by live_lock */
+static __thread loc_writer_t *kick_pending;
+
+static void writer_kick(void *arg)
+{
+	loc_writer_t *w = arg, *x;
+
+	if (kick_pending == w)
+		kick_pending = NULL;
+	pthread_rwlock_rdlock(&live_lock);
+	for (x = live_head; x && x != w; x = x->live_next)
+		;
+	if (x && !commit_here(w))
+		writer_wake(w);
+	pthread_rwlock_unlock(&live_lock);
+}
+
+static void live_add(loc_writer_t *w)
+{
+	pthread_rwlock_wrlock(&live_lock);
+	w->live_next = live_head;
+	live_head = w;
+	pthread_rwlock_unlock(&live_lock);
+}
+
+static void live_remove(loc_writer_t *w)
+{
+	loc_writer_t **pp;
+
+	pthread_rwlock_wrlock(&live_lock);
+	for (pp = &live_head; *pp; pp = &(*pp)->live_next) {
+		if (*pp == w) {
+			*pp = w->live_next;
+			break;
+		}
+	}
+	pthread_rwlock_unlock(&live_lock);
+	if (kick_pending == w)
+		kick_pending = NULL;
+}
+
+void loc_writer_submit(loc_writer_t *w, loc_wreq_t *r)
+{
+	r->loop = ss_loop_current();
+	pthread_mutex_lock(&w->lock);
+	*w->tail = r;
+	w->tail = &r->next;
+	w->submitted++;
+	w->st.queued++;
+	pthread_mutex_unlock(&w->lock);
+	if (kick_pending == w)
+		return;
+	if (r->loop && ss_loop_post(r->loop, writer_kick, w) == 0)
+		kick_pending = w;
+	else
+		writer_wake(w);
 }
 
 loc_writer_t *loc_writer_start(loc_store_t *store, loc_table_t *table)
@@ -281,6 +450,7 @@ loc_writer_t *loc_writer_start(loc_store_t *store, loc_table_t *table)
 	w->table = table;
 	w->tail = &w->head;
 	pthread_mutex_init(&w->lock, NULL);
+	pthread_mutex_init(&w->commit, NULL);
 	pthread_cond_init(&w->wake, NULL);
 	pthread_cond_init(&w->idle, NULL);
 	err = pthread_create(&w->thread, NULL, writer_main, w);
@@ -289,10 +459,12 @@ loc_writer_t *loc_writer_start(loc_store_t *store, loc_table_t *table)
 			   strerror(err));
 		goto fail;
 	}
+	live_add(w);
 	return w;
 fail:
 	pthread_cond_destroy(&w->idle);
 	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->commit);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 	return NULL;
@@ -304,6 +476,9 @@ void loc_writer_sync(loc_writer_t *w)
 
 	pthread_mutex_lock(&w->lock);
 	target = w->submitted;
+	/* The caller's own kick may still be queued behind this call. */
+	if (w->written < target)
+		wake_locked(w);
 	while (w->written < target)
 		pthread_cond_wait(&w->idle, &w->lock);
 	pthread_mutex_unlock(&w->lock);
@@ -313,15 +488,17 @@ void loc_writer_stop(loc_writer_t *w)
 {
 	if (!w)
 		return;
+	live_remove(w);
 	pthread_mutex_lock(&w->lock);
 	w->stop = true;
-	pthread_cond_signal(&w->wake);
+	wake_locked(w);
 	pthread_mutex_unlock(&w->lock);
 	pthread_join(w->thread, NULL);
 	loc_snap_fini(&w->snap);
 	free(w->seen);
 	pthread_cond_destroy(&w->idle);
 	pthread_cond_destroy(&w->wake);
+	pthread_mutex_destroy(&w->commit);
 	pthread_mutex_destroy(&w->lock);
 	free(w);
 }

@@ -60,6 +60,22 @@ static void parser_stats(ss_sip_parser_stats_t *out)
 	out->dropped = sum[C_DROPPED];
 }
 
+/* Dotted quad of 4 bytes into ip (at least INET_ADDRSTRLEN); what
+ * inet_ntop writes, without its sprintf, once per request. */
+static void ipv4_text(const unsigned char *b, char *ip)
+{
+	for (int i = 0; i < 4; i++) {
+		unsigned v = b[i];
+
+		if (v >= 100)
+			*ip++ = (char)('0' + v / 100);
+		if (v >= 10)
+			*ip++ = (char)('0' + v / 10 % 10);
+		*ip++ = (char)('0' + v % 10);
+		*ip++ = i < 3 ? '.' : '\0';
+	}
+}
+
 /* The source address as text (IPv4-mapped IPv6 shown as IPv4) and port. */
 static int src_text(const ss_sip_addr_t *a, char *ip, size_t size,
 		    unsigned *port)
@@ -68,9 +84,10 @@ static int src_text(const ss_sip_addr_t *a, char *ip, size_t size,
 		const struct sockaddr_in *in = (const void *)&a->sa;
 
 		*port = ntohs(in->sin_port);
-		return inet_ntop(AF_INET, &in->sin_addr, ip, (socklen_t)size)
-			   ? 0
-			   : -EINVAL;
+		if (size < INET_ADDRSTRLEN)
+			return -EINVAL;
+		ipv4_text((const unsigned char *)&in->sin_addr, ip);
+		return 0;
 	}
 	if (a->sa.ss_family == AF_INET6) {
 		const struct sockaddr_in6 *in6 = (const void *)&a->sa;
@@ -101,6 +118,9 @@ static bool host_is(ss_str_t host, const char *ip)
 	}
 	if (host.len >= sizeof(h))
 		return false;
+	/* The usual case, a client writing its own address as we do. */
+	if (host.len == strlen(ip) && memcmp(host.s, ip, host.len) == 0)
+		return true;
 	memcpy(h, host.s, host.len);
 	h[host.len] = '\0';
 	return inet_pton(fam, h, a) == 1 && inet_pton(fam, ip, b) == 1 &&

@@ -3,7 +3,6 @@
  * Names and character classes: the byte class table, header name <-> id
  * (long and compact forms), method names and default reason phrases.
  */
-#include <strings.h>
 
 #include "parser_int.h"
 
@@ -267,7 +266,8 @@ ss_sip_hdr_id_t ss_sip_hdr_lookup(const char *name, size_t len)
 
 		if (n->len == len &&
 		    ss_ascii_lower((unsigned char)n->name[0]) == c &&
-		    strncasecmp(n->name, name, len) == 0)
+		    ss_str_caseeq((ss_str_t){n->name, len},
+				  (ss_str_t){name, len}))
 			return (ss_sip_hdr_id_t)id;
 	}
 	return SS_SIP_HDR_OTHER;

@@ -350,13 +350,41 @@ static int read_contacts(reg_req_t *r)
 	return 0;
 }
 
+/* Appends v in decimal at p; returns the end. */
+static char *put_dec(char *p, unsigned v)
+{
+	char tmp[10];
+	size_t n = 0;
+
+	do {
+		tmp[n++] = (char)('0' + v % 10u);
+		v /= 10u;
+	} while (v);
+	while (n)
+		*p++ = tmp[--n];
+	return p;
+}
+
 static void format_received(const ss_sip_packet_t *pkt, char *buf, size_t size)
 {
 	char ip[INET6_ADDRSTRLEN];
 	const struct sockaddr_storage *sa = &pkt->src.sa;
 
 	buf[0] = '\0';
-	if (sa->ss_family == AF_INET) {
+	if (sa->ss_family == AF_INET &&
+	    size >= sizeof("255.255.255.255:65535")) {
+		/* Every REGISTER: digits by hand rather than two printfs. */
+		const struct sockaddr_in *in = (const void *)sa;
+		const unsigned char *b = (const void *)&in->sin_addr;
+		char *p = buf;
+
+		for (int i = 0; i < 4; i++) {
+			p = put_dec(p, b[i]);
+			*p++ = i < 3 ? '.' : ':';
+		}
+		p = put_dec(p, ntohs(in->sin_port));
+		*p = '\0';
+	} else if (sa->ss_family == AF_INET) {
 		const struct sockaddr_in *in = (const void *)sa;
 
 		if (inet_ntop(AF_INET, &in->sin_addr, ip, sizeof(ip)))

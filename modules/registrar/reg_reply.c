@@ -7,7 +7,6 @@
 #include "reg_int.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,24 +54,38 @@ void reg_pending_free(reg_pending_t *p)
 /* ---- the 200's header lines ------------------------------------------- */
 
 /* Output that keeps counting past the end of its buffer, so that one pass
- * tells both the text and the size it needs. */
+ * tells both the text and the size it needs. Plain appends rather than
+ * printf: this runs for every 200 the registrar sends. */
 typedef struct hbuf {
 	char *p;
 	size_t len, size;
 } hbuf_t;
 
-static void __attribute__((format(printf, 2, 3)))
-hb_printf(hbuf_t *b, const char *fmt, ...)
+/* A piece that does not fit leaves len past size for good, so the caller
+ * sees the overflow whatever fits after it. */
+static void hb_put(hbuf_t *b, const char *s, size_t n)
 {
-	va_list ap;
-	int n;
+	if (b->len <= b->size && n <= b->size - b->len)
+		memcpy(b->p + b->len, s, n);
+	b->len += n;
+}
 
-	va_start(ap, fmt);
-	n = vsnprintf(b->len < b->size ? b->p + b->len : NULL,
-		      b->len < b->size ? b->size - b->len : 0, fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		b->len += (size_t)n;
+static void hb_puts(hbuf_t *b, const char *s)
+{
+	hb_put(b, s, strlen(s));
+}
+
+/* Decimal, zero-padded to at least `width` digits. */
+static void hb_putu(hbuf_t *b, unsigned v, unsigned width)
+{
+	char tmp[16];
+	size_t i = sizeof(tmp);
+
+	do {
+		tmp[--i] = (char)('0' + v % 10u);
+		v /= 10u;
+	} while (v || sizeof(tmp) - i < width);
+	hb_put(b, tmp + i, sizeof(tmp) - i);
 }
 
 /* Under the AOR's shard lock: formatting only. */
@@ -80,19 +93,31 @@ static int put_contact(void *arg, const ss_loc_contact_t *c)
 {
 	hbuf_t *b = arg;
 
-	hb_printf(b, "Contact: <%s>;expires=%u", c->uri, c->expires_in);
-	if (c->q < SS_LOC_Q_MAX)
-		hb_printf(b, ";q=%u.%03u", c->q / 1000u, c->q % 1000u);
-	if (*c->instance)
-		hb_printf(b, ";+sip.instance=\"%s\"", c->instance);
-	if (*c->instance && c->reg_id)
-		hb_printf(b, ";reg-id=%u", c->reg_id);
-	hb_printf(b, "\r\n");
+	hb_put(b, "Contact: <", 10);
+	hb_puts(b, c->uri);
+	hb_put(b, ">;expires=", 10);
+	hb_putu(b, c->expires_in, 1);
+	if (c->q < SS_LOC_Q_MAX) {
+		hb_put(b, ";q=", 3);
+		hb_putu(b, c->q / 1000u, 1);
+		hb_put(b, ".", 1);
+		hb_putu(b, c->q % 1000u, 3);
+	}
+	if (*c->instance) {
+		hb_put(b, ";+sip.instance=\"", 16);
+		hb_puts(b, c->instance);
+		hb_put(b, "\"", 1);
+	}
+	if (*c->instance && c->reg_id) {
+		hb_put(b, ";reg-id=", 8);
+		hb_putu(b, c->reg_id, 1);
+	}
+	hb_put(b, "\r\n", 2);
 	return 0;
 }
 
 /* RFC 3261 20.17: an RFC 1123 date in GMT, with English names whatever
- * the process locale says. */
+ * the process locale says. Formatted once per second per thread. */
 static void put_date(hbuf_t *b)
 {
 	static const char days[7][4] = {"Sun", "Mon", "Tue", "Wed",
@@ -100,14 +125,38 @@ static void put_date(hbuf_t *b)
 	static const char months[12][4] = {"Jan", "Feb", "Mar", "Apr",
 					   "May", "Jun", "Jul", "Aug",
 					   "Sep", "Oct", "Nov", "Dec"};
+	static __thread time_t cached_at = -1;
+	static __thread char line[48];
+	static __thread size_t line_len;
 	time_t now = time(NULL);
 	struct tm tm;
 
-	if (!gmtime_r(&now, &tm))
-		return;
-	hb_printf(b, "Date: %s, %02d %s %04d %02d:%02d:%02d GMT\r\n",
-		  days[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
-		  tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
+	if (now != cached_at) {
+		hbuf_t d = {line, 0, sizeof(line)};
+
+		if (!gmtime_r(&now, &tm))
+			return;
+		hb_put(&d, "Date: ", 6);
+		hb_put(&d, days[tm.tm_wday % 7], 3);
+		hb_put(&d, ", ", 2);
+		hb_putu(&d, (unsigned)tm.tm_mday, 2);
+		hb_put(&d, " ", 1);
+		hb_put(&d, months[tm.tm_mon % 12], 3);
+		hb_put(&d, " ", 1);
+		hb_putu(&d, (unsigned)tm.tm_year + 1900u, 4);
+		hb_put(&d, " ", 1);
+		hb_putu(&d, (unsigned)tm.tm_hour, 2);
+		hb_put(&d, ":", 1);
+		hb_putu(&d, (unsigned)tm.tm_min, 2);
+		hb_put(&d, ":", 1);
+		hb_putu(&d, (unsigned)tm.tm_sec, 2);
+		hb_put(&d, " GMT\r\n", 6);
+		if (d.len > sizeof(line))
+			return;
+		line_len = d.len;
+		cached_at = now;
+	}
+	hb_put(b, line, line_len);
 }
 
 ssize_t reg_ok_headers(const char *aor, const char *path, char *buf,
@@ -119,10 +168,14 @@ ssize_t reg_ok_headers(const char *aor, const char *path, char *buf,
 	if (n < 0)
 		return n;
 	put_date(&b);
-	if (path)
-		hb_printf(&b, "Path: %s\r\n", path);
+	if (path) {
+		hb_put(&b, "Path: ", 6);
+		hb_puts(&b, path);
+		hb_put(&b, "\r\n", 2);
+	}
 	if (b.len >= size)
 		return (ssize_t)b.len + 1;
+	buf[b.len] = '\0';
 	return (ssize_t)b.len;
 }
 

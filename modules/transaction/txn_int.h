@@ -263,6 +263,9 @@ void txn_unref(ss_sip_txn_t *txn);
 void txn_hold_publish_ref(ss_sip_txn_t *txn);
 /* The parsed stored request (lazily); NULL on -ENOMEM. */
 ss_sip_msg_t *txn_request_msg(ss_sip_txn_t *txn);
+/* Parses the stored request into msg, which the caller initialised and
+ * finalises; txn keeps nothing of it. 0, or -EINVAL/-ENOMEM. */
+int txn_request_parse(ss_sip_txn_t *txn, ss_sip_msg_t *msg);
 /* Drops the parsed request unless the TU pinned it. */
 void txn_request_release(ss_sip_txn_t *txn);
 /* Copies buf into txn->out. 0 or -ENOMEM. */

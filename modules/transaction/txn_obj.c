@@ -143,18 +143,11 @@ void txn_hold_publish_ref(ss_sip_txn_t *txn)
 	SS_LOG_WARN("cannot queue the end of a publish; retrying later");
 }
 
-ss_sip_msg_t *txn_request_msg(ss_sip_txn_t *txn)
+int txn_request_parse(ss_sip_txn_t *txn, ss_sip_msg_t *msg)
 {
 	const ss_sip_parser_api_t *p = txn_g.parser;
 	ss_sip_error_t err;
-	ss_sip_msg_t *msg;
 
-	if (txn->req_msg)
-		return txn->req_msg;
-	msg = malloc(sizeof(*msg));
-	if (!msg)
-		return NULL;
-	p->msg_init(msg);
 	if (p->parse(msg, txn->req, txn->req_len, &err) < 0)
 		goto fail;
 	if (txn->via_line.len) {
@@ -163,14 +156,31 @@ ss_sip_msg_t *txn_request_msg(ss_sip_txn_t *txn)
 		if (!h || p->hdr_replace(msg, h, txn->via_line) < 0)
 			goto fail;
 	}
-	txn->req_msg = msg;
-	return msg;
+	return 0;
 fail:
-	p->msg_fini(msg);
-	free(msg);
 	SS_LOG_WARN("cannot re-parse the request of transaction %llx",
 		    (unsigned long long)txn->id);
-	return NULL;
+	return -EINVAL;
+}
+
+ss_sip_msg_t *txn_request_msg(ss_sip_txn_t *txn)
+{
+	const ss_sip_parser_api_t *p = txn_g.parser;
+	ss_sip_msg_t *msg;
+
+	if (txn->req_msg)
+		return txn->req_msg;
+	msg = malloc(sizeof(*msg));
+	if (!msg)
+		return NULL;
+	p->msg_init(msg);
+	if (txn_request_parse(txn, msg) < 0) {
+		p->msg_fini(msg);
+		free(msg);
+		return NULL;
+	}
+	txn->req_msg = msg;
+	return msg;
 }
 
 void txn_request_release(ss_sip_txn_t *txn)

@@ -183,22 +183,57 @@ ss_str_t txn_server_tag(ss_sip_txn_t *txn)
 	return (ss_str_t){txn->to_tag, txn->tag_len};
 }
 
-int txn_server_reply(ss_sip_txn_t *txn, unsigned code, const char *reason,
-		     const ss_sip_resp_opts_t *opts)
+/*
+ * True when rx_msg, the request txn was created from, still holds every
+ * header a response copies (ss_sip_build_response: Via, From, To, Call-ID,
+ * CSeq, Timestamp) as txn stored it: none of those edited, added or
+ * removed since, apart from the received/rport stamp on the top Via that
+ * the stored request carries too (via_line). A response built from it is
+ * then the one the stored request would give, without parsing that again.
+ */
+static bool rx_msg_pristine(const ss_sip_txn_t *txn, const ss_sip_msg_t *msg)
+{
+	bool top_via = true;
+
+	for (unsigned i = 0; i < msg->nhdrs; i++) {
+		const ss_sip_hdr_t *h = &msg->hdrs[i];
+		bool edited = h->flags & SS_SIP_HDR_F_EDITED;
+
+		switch (h->id) {
+		case SS_SIP_HDR_VIA:
+		case SS_SIP_HDR_FROM:
+		case SS_SIP_HDR_TO:
+		case SS_SIP_HDR_CALL_ID:
+		case SS_SIP_HDR_CSEQ:
+		case SS_SIP_HDR_TIMESTAMP:
+			break;
+		default:
+			continue;
+		}
+		if (h->flags & SS_SIP_HDR_F_REMOVED)
+			return false;
+		if (h->id == SS_SIP_HDR_VIA && top_via) {
+			top_via = false;
+			if (edited != (txn->via_line.len != 0) ||
+			    (edited && !ss_str_eq(h->value, txn->via_line)))
+				return false;
+			continue;
+		}
+		if (edited)
+			return false;
+	}
+	return true;
+}
+
+/* Builds the response to msg, the request of txn, and sends it. */
+static int server_reply_from(ss_sip_txn_t *txn, ss_sip_msg_t *msg,
+			     unsigned code, const char *reason,
+			     const ss_sip_resp_opts_t *opts)
 {
 	txn_loop_t *lt = txn->lt;
 	ss_sip_resp_opts_t o = {0};
-	ss_sip_msg_t *msg;
 	ssize_t n;
 
-	if (!ours_only(lt, txn))
-		return -EXDEV;
-	if (((txn->flags & TXN_F_FINAL) && txn->state != SS_TXN_ACCEPTED) ||
-	    txn->state == SS_TXN_TERMINATED)
-		return -EALREADY;
-	msg = txn_request_msg(txn);
-	if (!msg)
-		return -ENOMEM;
 	if (opts)
 		o = *opts;
 	if (code != 100 && !txn->key.to_tag.s && o.to_tag.len &&
@@ -214,6 +249,45 @@ int txn_server_reply(ss_sip_txn_t *txn, unsigned code, const char *reason,
 	if (n < 0)
 		return (int)n;
 	return server_respond(txn, lt->buf, (size_t)n, code);
+}
+
+/* rx_msg: the request txn was created from, still in its publish, or
+ * NULL; used instead of the stored request when it is unchanged. */
+static int server_reply(ss_sip_txn_t *txn, ss_sip_msg_t *rx_msg, unsigned code,
+			const char *reason, const ss_sip_resp_opts_t *opts)
+{
+	const ss_sip_parser_api_t *p = txn_g.parser;
+	ss_sip_msg_t local, *msg;
+	int rc;
+
+	if (!ours_only(txn->lt, txn))
+		return -EXDEV;
+	if (((txn->flags & TXN_F_FINAL) && txn->state != SS_TXN_ACCEPTED) ||
+	    txn->state == SS_TXN_TERMINATED)
+		return -EALREADY;
+	if (rx_msg && !txn->req_msg && rx_msg_pristine(txn, rx_msg))
+		return server_reply_from(txn, rx_msg, code, reason, opts);
+	if (txn->req_msg || code < 200) {
+		msg = txn_request_msg(txn);
+		return msg ? server_reply_from(txn, msg, code, reason, opts)
+			   : -ENOMEM;
+	}
+	/* A final answer releases the parsed request right after
+	 * (server_final): parse it on the stack rather than on the heap,
+	 * where a block freed among long-lived transactions only fragments
+	 * the worker's arena. */
+	p->msg_init(&local);
+	rc = txn_request_parse(txn, &local);
+	if (!rc)
+		rc = server_reply_from(txn, &local, code, reason, opts);
+	p->msg_fini(&local);
+	return rc;
+}
+
+int txn_server_reply(ss_sip_txn_t *txn, unsigned code, const char *reason,
+		     const ss_sip_resp_opts_t *opts)
+{
+	return server_reply(txn, NULL, code, reason, opts);
 }
 
 int txn_server_send(ss_sip_txn_t *txn, const char *buf, size_t len,
@@ -447,7 +521,7 @@ int txn_reply_rx(ss_sip_rx_t *rx, unsigned code, const char *reason,
 		 const ss_sip_resp_opts_t *opts)
 {
 	if (rx->txn)
-		return txn_server_reply(rx->txn, code, reason, opts);
+		return server_reply(rx->txn, rx->msg, code, reason, opts);
 	return txn_reply_stateless(rx, code, reason, opts);
 }
 
