@@ -24,6 +24,17 @@ static const ss_cfg_attr_t rr_attrs[] = {
     {.name = NULL},
 };
 
+static const ss_cfg_attr_t nat_attrs[] = {
+    {.name = "use_received",
+     .type = SS_CFG_BOOL,
+     .def = "no",
+     .help = "send to the address a UDP REGISTER came from instead of its "
+	     "Contact (UAs behind NAT). Off, the Contact decides, as RFC 3261 "
+	     "and third-party registrations need; TCP and TLS bindings always "
+	     "reuse their connection"},
+    {.name = NULL},
+};
+
 static const ss_cfg_attr_t forking_attrs[] = {
     {.name = "mode",
      .type = SS_CFG_STR,
@@ -78,6 +89,7 @@ static const ss_cfg_elem_t proxy_config[] = {
 	     "server's own addresses and localhost (repeatable)"},
     {.name = "record_route", .attrs = rr_attrs, .help = "Record-Route"},
     {.name = "forking", .attrs = forking_attrs, .help = "forking policy"},
+    {.name = "nat", .attrs = nat_attrs, .help = "NAT traversal"},
     {.name = "timers", .attrs = timers_attrs, .help = "proxy timers"},
     {.name = "route",
      .flags = SS_CFG_MULTI,
@@ -240,6 +252,7 @@ static proxy_conf_t *conf_build(const ss_cfg_t *cfg)
 	}
 	c->record_route =
 	    ss_cfg_bool(ss_cfg_first(cfg, "record_route"), "enable");
+	c->use_received = ss_cfg_bool(ss_cfg_first(cfg, "nat"), "use_received");
 	c->no_answer_ms =
 	    (uint32_t)ss_cfg_int(ss_cfg_first(cfg, "timers"), "no_answer");
 	c->max_branches = (unsigned)ss_cfg_int(f, "max_branches");

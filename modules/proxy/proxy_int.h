@@ -50,6 +50,7 @@ typedef struct proxy_domains proxy_domains_t;
 /* Settings; immutable once published, replaced whole by reload. */
 typedef struct proxy_conf {
 	bool record_route;
+	bool use_received; /* UDP targets at the REGISTER's source address */
 	proxy_fork_mode_t fork_mode;
 	uint32_t no_answer_ms; /* Timer C; 0 disables it */
 	unsigned max_branches;

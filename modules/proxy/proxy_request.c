@@ -18,6 +18,7 @@
 /* The bindings of an AOR, copied out of the location shard lock. */
 typedef struct collect {
 	unsigned n, max;
+	bool use_received; /* the conf's nat use_received */
 	size_t used;
 	struct {
 		size_t uri, uri_len, path, path_len;
@@ -51,10 +52,13 @@ static int visit(void *arg, const ss_loc_contact_t *ct)
 	c->t[c->n].path_len = pl;
 	c->t[c->n].path = put(c, ct->path, pl);
 	c->t[c->n].q = ct->q;
-	/* Where the REGISTER came from reaches a UA behind NAT, and on the
-	 * same connection for streams (RFC 5626 in spirit). */
+	/* A stream binding is reached over the connection it registered on
+	 * (RFC 5626 in spirit); a UDP one at its Contact, unless the XML says
+	 * the UAs sit behind NAT and only their source address works. */
 	c->t[c->n].fixed =
 	    ct->received[0] &&
+	    (c->use_received ||
+	     (ct->transport && ct->transport != SS_SIP_UDP)) &&
 	    proxy_parse_hostport(ct->received, &c->t[c->n].dst.addr) == 0;
 	if (c->t[c->n].fixed) {
 		c->t[c->n].dst.proto =
@@ -146,6 +150,7 @@ static int targets(const proxy_conf_t *c, ss_sip_msg_t *msg, bool local,
 	col->n = 0;
 	col->used = 0;
 	col->max = c->max_branches;
+	col->use_received = c->use_received;
 	if (!local) {
 		if (msg->ruri_str.len > sizeof(col->strs))
 			return -ENOSPC;
