@@ -6,6 +6,7 @@ SS_PARSER_LIB_C = \
 	modules/parser/arena.c \
 	modules/parser/sip_names.c \
 	modules/parser/uri_parse.c \
+	modules/parser/uri_aor.c \
 	modules/parser/hdr_parse.c \
 	modules/parser/msg_parse.c \
 	modules/parser/msg_check.c \

@@ -41,4 +41,6 @@ const ss_sip_parser_api_t ss_sip_parser_api = {
     .method_name = ss_sip_method_name,
     .reason_phrase = ss_sip_reason_phrase,
     .stats = NULL,
+    .aor_key = ss_sip_aor_key,
+    .host_key = ss_sip_host_key,
 };

@@ -162,6 +162,7 @@ static int route_set(proxy_route_t *r, const ss_cfg_node_t *n,
 		     const char *domain)
 {
 	const char *uri = ss_cfg_str(n, "next_hop");
+	char key[SS_SIP_HOST_MAX + 1];
 	ss_sip_arena_t *a = malloc(sizeof(*a));
 	ss_sip_uri_t u;
 	int err = -EINVAL;
@@ -175,12 +176,15 @@ static int route_set(proxy_route_t *r, const ss_cfg_node_t *n,
 			   ss_cfg_where(n), uri);
 		goto out;
 	}
+	if (domain && proxy_g.parser->host_key(ss_str_c(domain), key) < 0) {
+		SS_LOG_ERR("%s: route: domain \"%s\" is not a host name",
+			   ss_cfg_where(n), domain);
+		goto out;
+	}
 	r->lr = u.lr;
 	r->uri = strdup(uri);
-	r->domain = domain ? strdup(domain) : NULL;
+	r->domain = domain ? strdup(key) : NULL;
 	err = !r->uri || (domain && !r->domain) ? -ENOMEM : 0;
-	if (r->domain)
-		proxy_host_canon(ss_str_c(domain), r->domain);
 out:
 	proxy_g.parser->arena_fini(a);
 	free(a);
@@ -236,7 +240,8 @@ static int conf_domains(proxy_conf_t *c, const ss_cfg_t *cfg)
 		if (err)
 			return err;
 	}
-	return proxy_domains_add_local(c->domains, proxy_g.tp);
+	/* what the transport is reachable as is asked of it per request */
+	return proxy_domains_add(c->domains, SS_STR("localhost"));
 }
 
 static proxy_conf_t *conf_build(const ss_cfg_t *cfg)

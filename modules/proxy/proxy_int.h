@@ -28,7 +28,7 @@
 #define PROXY_BUF_SIZE	  65536 /* largest message built or forwarded */
 #define PROXY_MAX_TARGETS 16	/* branches of one request */
 #define PROXY_MAX_DESTS	  6	/* RFC 3263 destinations kept per branch */
-#define PROXY_HOST_MAX	  255
+#define PROXY_HOST_MAX	  SS_SIP_HOST_MAX
 #define PROXY_MF_DEFAULT  70 /* RFC 3261 8.1.1.6 */
 
 typedef enum proxy_fork_mode {
@@ -180,17 +180,16 @@ ss_sip_msg_t *proxy_work_msg(ss_sip_msg_t *into, const ss_sip_msg_t *src);
 
 /* ---- proxy_route.c ---- */
 
+/* The configured domains, compared in the parser's host_key form; what
+ * the transport is reachable as is asked of it per request. */
 proxy_domains_t *proxy_domains_new(void);
+/* 0, -EINVAL (not a host name or address) or -ENOMEM. */
 int proxy_domains_add(proxy_domains_t *d, ss_str_t host);
-/* Adds localhost and every listener address. */
-int proxy_domains_add_local(proxy_domains_t *d,
-			    const ss_sip_transport_api_t *tp);
 bool proxy_domains_has(const proxy_domains_t *d, ss_str_t host);
 void proxy_domains_free(proxy_domains_t *d);
-/* Host case-folded into out (PROXY_HOST_MAX + 1); length or -EINVAL. */
-int proxy_host_canon(ss_str_t host, char *out);
-/* True when host names one of our listeners and port (0: the scheme's
- * default) is its port: a URI addressing this proxy itself. */
+/* True when uri's host is a served domain or names the server and its port
+ * (absent: the scheme's default) is one of ours: a URI addressing this
+ * proxy itself. */
 bool proxy_uri_is_us(const proxy_conf_t *c, const ss_sip_uri_t *uri);
 /* True when uri's domain is ours (location service applies): the host is
  * a served domain and any explicit port is one we listen on. */
@@ -222,8 +221,6 @@ void proxy_consume_credentials(ss_sip_msg_t *msg, const char *realm);
 /* Whether msg has a Proxy-Require; writes its values into buf as an
  * "Unsupported: ...\r\n" line when it does. */
 bool proxy_unsupported(ss_sip_msg_t *msg, char *buf, size_t size);
-/* The AOR of a local URI ("sip:user@host"); length or -EINVAL. */
-int proxy_aor(const ss_sip_uri_t *uri, char *out, size_t size);
 /* Numeric fast path of RFC 3263: a URI whose host is an IP literal gives
  * its destination at once. 0, or -EAGAIN when the host is a name. */
 int proxy_uri_dest(const ss_sip_uri_t *uri, ss_sip_dest_t *dst);

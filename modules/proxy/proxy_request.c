@@ -163,7 +163,7 @@ static int targets(const proxy_conf_t *c, ss_sip_msg_t *msg, bool local,
 		col->n = 1;
 		return 1;
 	}
-	if (!proxy_g.loc || proxy_aor(ruri, aor, sizeof(aor)) < 0)
+	if (!proxy_g.loc || proxy_g.parser->aor_key(ruri, aor, sizeof(aor)) < 0)
 		return 0;
 	proxy_g.loc->lookup(aor, visit, col);
 	return (int)col->n;

@@ -10,7 +10,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,21 +23,6 @@ struct proxy_domains {
 	unsigned count, cap;
 };
 
-int proxy_host_canon(ss_str_t host, char *out)
-{
-	size_t i;
-
-	if (host.len == 0 || host.len > PROXY_HOST_MAX)
-		return -EINVAL;
-	for (i = 0; i < host.len; i++)
-		out[i] = (char)ss_ascii_lower((unsigned char)host.s[i]);
-	/* A fully qualified name may end with a dot; it names the same host. */
-	if (i > 1 && out[i - 1] == '.')
-		i--;
-	out[i] = '\0';
-	return (int)i;
-}
-
 proxy_domains_t *proxy_domains_new(void)
 {
 	return calloc(1, sizeof(proxy_domains_t));
@@ -46,8 +30,8 @@ proxy_domains_t *proxy_domains_new(void)
 
 int proxy_domains_add(proxy_domains_t *d, ss_str_t host)
 {
-	char canon[PROXY_HOST_MAX + 1];
-	int len = proxy_host_canon(host, canon);
+	char canon[SS_SIP_HOST_MAX + 1];
+	int len = proxy_g.parser->host_key(host, canon);
 
 	if (len < 0)
 		return len;
@@ -74,68 +58,12 @@ int proxy_domains_add(proxy_domains_t *d, ss_str_t host)
 	return 0;
 }
 
-/* What a wildcard listener is reachable as: the interface addresses. */
-static int add_interfaces(proxy_domains_t *d, int family)
-{
-	struct ifaddrs *ifa, *i;
-	char buf[INET6_ADDRSTRLEN + 2];
-	int err = 0;
-
-	if (getifaddrs(&ifa) < 0)
-		return 0;
-	for (i = ifa; i && !err; i = i->ifa_next) {
-		const void *a;
-
-		if (!i->ifa_addr || i->ifa_addr->sa_family != family)
-			continue;
-		if (family == AF_INET)
-			a = &((const struct sockaddr_in *)(const void *)
-				  i->ifa_addr)
-				 ->sin_addr;
-		else
-			a = &((const struct sockaddr_in6 *)(const void *)
-				  i->ifa_addr)
-				 ->sin6_addr;
-		if (family == AF_INET6) {
-			buf[0] = '[';
-			if (!inet_ntop(family, a, buf + 1, sizeof(buf) - 2))
-				continue;
-			strcat(buf, "]");
-		} else if (!inet_ntop(family, a, buf, sizeof(buf))) {
-			continue;
-		}
-		err = proxy_domains_add(d, ss_str_c(buf));
-	}
-	freeifaddrs(ifa);
-	return err;
-}
-
-int proxy_domains_add_local(proxy_domains_t *d,
-			    const ss_sip_transport_api_t *tp)
-{
-	const ss_sip_listener_info_t *l;
-	int err = proxy_domains_add(d, SS_STR("localhost"));
-
-	for (unsigned i = 0; !err && tp && (l = tp->listener_at(i)); i++) {
-		if (!l->host)
-			continue;
-		if (strcmp(l->host, "0.0.0.0") == 0)
-			err = add_interfaces(d, AF_INET);
-		else if (strcmp(l->host, "[::]") == 0 ||
-			 strcmp(l->host, "::") == 0)
-			err = add_interfaces(d, AF_INET6);
-		else
-			err = proxy_domains_add(d, ss_str_c(l->host));
-	}
-	return err;
-}
-
 bool proxy_domains_has(const proxy_domains_t *d, ss_str_t host)
 {
-	char canon[PROXY_HOST_MAX + 1];
+	char canon[SS_SIP_HOST_MAX + 1];
 	int len;
 
-	if (!d || (len = proxy_host_canon(host, canon)) < 0)
+	if (!d || (len = proxy_g.parser->host_key(host, canon)) < 0)
 		return false;
 	for (unsigned i = 0; i < d->count; i++)
 		if (d->lens[i] == (size_t)len &&
@@ -161,10 +89,9 @@ static bool uri_secure(const ss_sip_uri_t *uri)
 	       ss_str_caseeq_c(uri->transport, "tls");
 }
 
-/* Whether we listen on port (0: the scheme's default port). */
-static bool port_is_ours(const ss_sip_uri_t *uri)
+/* Whether one of our listeners has port. */
+static bool port_is_ours(unsigned port)
 {
-	unsigned port = uri->port ? uri->port : uri_secure(uri) ? 5061 : 5060;
 	const ss_sip_listener_info_t *l;
 
 	if (!proxy_g.tp)
@@ -175,12 +102,24 @@ static bool port_is_ours(const ss_sip_uri_t *uri)
 	return false;
 }
 
+/* Whether host and port (0: any) name a served domain on one of our ports
+ * or, asked of the transport, this server itself. */
+static bool served(const proxy_conf_t *c, ss_str_t host, unsigned port)
+{
+	if (proxy_domains_has(c->domains, host))
+		return !port || port_is_ours(port);
+	return proxy_g.tp && proxy_g.tp->host_is_local(host, port);
+}
+
 bool proxy_uri_is_us(const proxy_conf_t *c, const ss_sip_uri_t *uri)
 {
 	if (!uri ||
 	    (uri->scheme != SS_SIP_URI_SIP && uri->scheme != SS_SIP_URI_SIPS))
 		return false;
-	return proxy_domains_has(c->domains, uri->host) && port_is_ours(uri);
+	return served(c, uri->host,
+		      uri->port		? uri->port
+		      : uri_secure(uri) ? 5061
+					: 5060);
 }
 
 bool proxy_uri_is_local(const proxy_conf_t *c, const ss_sip_uri_t *uri)
@@ -188,9 +127,7 @@ bool proxy_uri_is_local(const proxy_conf_t *c, const ss_sip_uri_t *uri)
 	if (!uri ||
 	    (uri->scheme != SS_SIP_URI_SIP && uri->scheme != SS_SIP_URI_SIPS))
 		return false;
-	if (!proxy_domains_has(c->domains, uri->host))
-		return false;
-	return !uri->port || port_is_ours(uri);
+	return served(c, uri->host, uri->port);
 }
 
 /* The last Route value: its line and its value. */
@@ -319,8 +256,8 @@ int proxy_push_routes(ss_sip_msg_t *msg, ss_str_t routes)
 
 const proxy_route_t *proxy_route_find(const proxy_conf_t *c, ss_str_t host)
 {
-	char canon[PROXY_HOST_MAX + 1];
-	int len = proxy_host_canon(host, canon);
+	char canon[SS_SIP_HOST_MAX + 1];
+	int len = proxy_g.parser->host_key(host, canon);
 
 	for (unsigned i = 0; len > 0 && i < c->nroutes; i++)
 		if (strcmp(c->routes[i].domain, canon) == 0)
@@ -394,25 +331,6 @@ bool proxy_unsupported(ss_sip_msg_t *msg, char *buf, size_t size)
 		n = size - 3;
 	memcpy(buf + n, "\r\n", 3);
 	return true;
-}
-
-int proxy_aor(const ss_sip_uri_t *uri, char *out, size_t size)
-{
-	char host[PROXY_HOST_MAX + 1];
-	int hlen = proxy_host_canon(uri->host, host);
-	char user[SS_LOC_MAX_AOR];
-	size_t ulen;
-	int n;
-
-	if (hlen < 0 || !uri->user.len || uri->user.len >= sizeof(user))
-		return -EINVAL;
-	/* Escapes are decoded so that "%61lice" finds alice; an AOR
-	 * needing them again is matched as the registrar stored it. */
-	ulen = ss_sip_unescape(user, uri->user);
-	if (memchr(user, '\0', ulen))
-		return -EINVAL;
-	n = snprintf(out, size, "sip:%.*s@%s", (int)ulen, user, host);
-	return n < 0 || (size_t)n >= size ? -EINVAL : n;
 }
 
 int proxy_parse_hostport(const char *s, ss_sip_addr_t *addr)

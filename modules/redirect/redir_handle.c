@@ -14,72 +14,6 @@
 
 #include <sipserver/log.h>
 
-/* ---- address-of-record ----------------------------------------------- */
-
-/* RFC 3261 25.1: unreserved and user-unreserved octets may appear as they
- * are in the user part; everything else stays escaped. */
-static bool user_plain(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || (c && strchr("-_.!~*'()&=+$,;?/", c));
-}
-
-static int put_user(ss_str_t user, char *out, size_t size)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0, i;
-
-	for (i = 0; i < user.len; i++) {
-		int hi, lo, c = (unsigned char)user.s[i];
-
-		if (c == '%' && i + 2 < user.len &&
-		    (hi = ss_sip_hexval((unsigned char)user.s[i + 1])) >= 0 &&
-		    (lo = ss_sip_hexval((unsigned char)user.s[i + 2])) >= 0) {
-			c = hi << 4 | lo;
-			i += 2;
-			if (!user_plain((unsigned char)c)) {
-				if (n + 3 >= size)
-					return -ENAMETOOLONG;
-				out[n++] = '%';
-				out[n++] = hex[c >> 4];
-				out[n++] = hex[c & 15];
-				continue;
-			}
-		}
-		if (n + 1 >= size)
-			return -ENAMETOOLONG;
-		out[n++] = (char)c;
-	}
-	return (int)n;
-}
-
-int redir_aor_canon(const ss_sip_uri_t *uri, char *out, size_t size)
-{
-	char host[REDIR_HOST_MAX + 1];
-	int hlen, ulen;
-
-	if (size > SS_LOC_MAX_AOR + 1)
-		size = SS_LOC_MAX_AOR + 1;
-	if (!uri ||
-	    (uri->scheme != SS_SIP_URI_SIP && uri->scheme != SS_SIP_URI_SIPS) ||
-	    uri->user.len == 0)
-		return -EINVAL;
-	hlen = redir_host_canon(uri->host, host);
-	if (hlen < 0)
-		return -EINVAL;
-	if (size < sizeof("sip:@"))
-		return -ENAMETOOLONG;
-	memcpy(out, "sip:", 4);
-	ulen = put_user(uri->user, out + 4, size - 4);
-	if (ulen < 0)
-		return ulen;
-	if (4 + (size_t)ulen + 1 + (size_t)hlen + 1 > size)
-		return -ENAMETOOLONG;
-	out[4 + ulen] = '@';
-	memcpy(out + 5 + ulen, host, (size_t)hlen + 1);
-	return 5 + ulen + hlen;
-}
-
 /* ---- the Contact set ---------------------------------------------------- */
 
 static bool is_sips(const char *uri)
@@ -162,7 +96,7 @@ void redir_drop_self(redir_set_t *set, const char *aor, ss_sip_arena_t *arena)
 		ss_str_t text = {set->uris + e->off, e->len};
 
 		if (redir_g.parser->uri_parse(arena, text, &uri) == 0 &&
-		    redir_aor_canon(&uri, key, sizeof(key)) > 0 &&
+		    redir_g.parser->aor_key(&uri, key, sizeof(key)) > 0 &&
 		    strcmp(key, aor) == 0) {
 			set->dropped++;
 			continue;
@@ -316,11 +250,11 @@ ss_bus_verdict_t redir_on_request(ss_topic_t topic, void *m, void *arg)
 	if (!ruri ||
 	    (ruri->scheme != SS_SIP_URI_SIP && ruri->scheme != SS_SIP_URI_SIPS))
 		return SS_BUS_CONTINUE;
-	if (!redir_domains_has(conf->domains, ruri->host)) {
+	if (!redir_domain_served(conf->domains, ruri->host)) {
 		REDIR_COUNT(foreign, 1);
 		return SS_BUS_CONTINUE;
 	}
-	len = redir_aor_canon(ruri, aor, sizeof(aor));
+	len = redir_g.parser->aor_key(ruri, aor, sizeof(aor));
 	if (len == -EINVAL)
 		return SS_BUS_CONTINUE; /* the domain itself, no user */
 	REDIR_COUNT(requests, 1);

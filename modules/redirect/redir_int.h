@@ -30,8 +30,6 @@
  * after its best contacts rather than sent over a fragmenting path. */
 #define REDIR_URI_SPACE	 6144
 #define REDIR_HDRS_SPACE 8192
-/* Longest host name of a served domain (RFC 1035), NUL excluded. */
-#define REDIR_HOST_MAX 255
 
 /* ---- served domains (redir_domain.c) --------------------------------- */
 
@@ -39,27 +37,19 @@
 typedef struct redir_domains redir_domains_t;
 
 /*
- * Writes the comparison form of host into out (lower case, a trailing dot
- * dropped; an IPv6 literal in brackets and RFC 5952 form), NUL-terminated,
- * and returns its length, or -EINVAL for an empty host, one longer than
- * REDIR_HOST_MAX or one with characters no host name has. out must hold
- * REDIR_HOST_MAX + 1 bytes. The registrar uses the same form, so both
- * modules agree on which requests are for "our" domains. Any thread.
- */
-int redir_host_canon(ss_str_t host, char *out);
-
-/*
- * Builds the set from the names in names[0..n) plus what the server is
- * reachable as: each listener address of tp (may be NULL), the interface
- * addresses behind a wildcard listener and "localhost". A name that is not
- * a host is reported through *bad (its index) with -EINVAL. Returns the
- * set, or NULL with *err set (-EINVAL, -ENOMEM). Control loop.
+ * Builds the set from the names in names[0..n) plus "localhost", in the
+ * parser's host_key form (the registrar's too, so both modules agree on
+ * which requests are for "our" domains). A name that is not a host is
+ * reported through *bad (its index) with -EINVAL. Returns the set, or NULL
+ * with *err set (-EINVAL, -ENOMEM). Needs redir_g.parser. Control loop.
  */
 redir_domains_t *redir_domains_build(const char *const *names, unsigned n,
-				     const ss_sip_transport_api_t *tp,
 				     unsigned *bad, int *err);
 /* True if host is in the set. Lock-free; any thread. */
 bool redir_domains_has(const redir_domains_t *d, ss_str_t host);
+/* True if host is in d or names the server itself (the transport's
+ * host_is_local, when there is a transport). Lock-free; any thread. */
+bool redir_domain_served(const redir_domains_t *d, ss_str_t host);
 /* Number of names and name i, in sorted order, for listing them. */
 unsigned redir_domains_count(const redir_domains_t *d);
 const char *redir_domains_name(const redir_domains_t *d, unsigned i);
@@ -146,8 +136,8 @@ typedef struct redir_set {
 } redir_set_t;
 
 /*
- * Fills set with the live contacts of aor (a location key, see
- * redir_aor_canon) through loc->lookup, keeping at most max of them and,
+ * Fills set with the live contacts of aor (a location key, see the
+ * parser's aor_key) through loc->lookup, keeping at most max of them and,
  * when secure (a sips: Request-URI, RFC 3261 26.2.2), only sips: ones, then
  * orders them by q, highest first, keeping the location service's order
  * among equal q (most recently registered first). Returns 0, or the
@@ -176,16 +166,6 @@ unsigned redir_status(const redir_conf_t *conf, const redir_set_t *set);
  * size must be at least 1.
  */
 size_t redir_contact_lines(redir_set_t *set, char *buf, size_t size);
-
-/*
- * Writes the location key of a sip: or sips: URI into out: "sip:" + user
- * (escapes of characters that may stand unescaped decoded, others kept as
- * upper-case %HH) + "@" + host in redir_host_canon form; port and
- * parameters dropped. This is the key the registrar stores bindings under.
- * Returns the length, -EINVAL (no user, another scheme, bad host) or
- * -ENAMETOOLONG (does not fit size, at most SS_LOC_MAX_AOR + 1).
- */
-int redir_aor_canon(const ss_sip_uri_t *uri, char *out, size_t size);
 
 /* Drops from set the contacts whose location key is aor itself: sending
  * the caller back to the URI it just tried would loop. Uses arena for

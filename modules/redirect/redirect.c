@@ -104,7 +104,7 @@ static int conf_domains(redir_conf_t *c, const ss_cfg_t *cfg)
 	for (node = ss_cfg_first(cfg, "domain"); node && i < n;
 	     node = ss_cfg_next(node))
 		names[i++] = ss_cfg_text(node);
-	c->domains = redir_domains_build(names, i, redir_g.tp, &bad, &err);
+	c->domains = redir_domains_build(names, i, &bad, &err);
 	if (err == -EINVAL) {
 		const ss_cfg_node_t *bad_node;
 
@@ -241,7 +241,8 @@ static ss_cli_status_t cmd_show(ss_cli_t *cli, int argc,
 		      c->max_contacts, c->multiple_code);
 	for (i = 0; i < redir_domains_count(c->domains); i++)
 		ss_cli_printf(cli, " %s", redir_domains_name(c->domains, i));
-	ss_cli_printf(cli, "\n");
+	ss_cli_printf(cli, "%s\n",
+		      redir_g.tp ? " and the listener addresses" : "");
 	return SS_CLI_OK;
 }
 
@@ -299,7 +300,7 @@ static ss_cli_status_t cmd_lookup(ss_cli_t *cli, int argc,
 	redir_g.parser->arena_init(arena);
 	err = redir_g.parser->uri_parse(arena, ss_str_c(argv[0]), &uri);
 	if (!err)
-		err = redir_aor_canon(&uri, aor, sizeof(aor));
+		err = redir_g.parser->aor_key(&uri, aor, sizeof(aor));
 	if (err < 0) {
 		ss_cli_printf(cli,
 			      "redirect: %s is not a sip: or sips: URI "
@@ -307,7 +308,7 @@ static ss_cli_status_t cmd_lookup(ss_cli_t *cli, int argc,
 			      argv[0]);
 		goto fini;
 	}
-	if (!redir_domains_has(c->domains, uri.host))
+	if (!redir_domain_served(c->domains, uri.host))
 		ss_cli_printf(cli, "(not one of our domains: passed on)\n");
 	err = redir_collect(set, redir_g.loc, aor,
 			    uri.scheme == SS_SIP_URI_SIPS, c->max_contacts);

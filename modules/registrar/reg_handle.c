@@ -57,72 +57,6 @@ static char *arena_cstr(ss_sip_msg_t *msg, ss_str_t s)
 	return p;
 }
 
-/* ---- address-of-record ----------------------------------------------- */
-
-/* RFC 3261 25.1: unreserved and user-unreserved octets may appear as they
- * are in the user part; everything else stays escaped. */
-static bool user_plain(unsigned char c)
-{
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	       (c >= '0' && c <= '9') || (c && strchr("-_.!~*'()&=+$,;?/", c));
-}
-
-static int put_user(ss_str_t user, char *out, size_t size)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t n = 0, i;
-
-	for (i = 0; i < user.len; i++) {
-		int hi, lo, c = (unsigned char)user.s[i];
-
-		if (c == '%' && i + 2 < user.len &&
-		    (hi = ss_sip_hexval((unsigned char)user.s[i + 1])) >= 0 &&
-		    (lo = ss_sip_hexval((unsigned char)user.s[i + 2])) >= 0) {
-			c = hi << 4 | lo;
-			i += 2;
-			if (!user_plain((unsigned char)c)) {
-				if (n + 3 >= size)
-					return -ENAMETOOLONG;
-				out[n++] = '%';
-				out[n++] = hex[c >> 4];
-				out[n++] = hex[c & 15];
-				continue;
-			}
-		}
-		if (n + 1 >= size)
-			return -ENAMETOOLONG;
-		out[n++] = (char)c;
-	}
-	return (int)n;
-}
-
-int reg_aor_canon(const ss_sip_uri_t *uri, char *out, size_t size)
-{
-	char host[REG_HOST_MAX + 1];
-	int hlen, ulen;
-
-	if (size > SS_LOC_MAX_AOR + 1)
-		size = SS_LOC_MAX_AOR + 1;
-	if (!uri ||
-	    (uri->scheme != SS_SIP_URI_SIP && uri->scheme != SS_SIP_URI_SIPS) ||
-	    uri->user.len == 0)
-		return -EINVAL;
-	hlen = reg_host_canon(uri->host, host);
-	if (hlen < 0)
-		return -EINVAL;
-	if (size < sizeof("sip:@"))
-		return -ENAMETOOLONG;
-	memcpy(out, "sip:", 4);
-	ulen = put_user(uri->user, out + 4, size - 4);
-	if (ulen < 0)
-		return ulen;
-	if (4 + (size_t)ulen + 1 + (size_t)hlen + 1 > size)
-		return -ENAMETOOLONG;
-	out[4 + ulen] = '@';
-	memcpy(out + 5 + ulen, host, (size_t)hlen + 1);
-	return 5 + ulen + hlen;
-}
-
 /* ---- expiry ------------------------------------------------------------ */
 
 int reg_select_expires(const reg_conf_t *conf, int64_t param, int64_t hdr,
@@ -444,9 +378,9 @@ static int read_aor(reg_req_t *r)
 
 	if (!to)
 		return fail(r, 400, "Bad To");
-	if (!reg_domains_has(r->conf->domains, to->uri.host))
+	if (!reg_domain_served(r->conf->domains, to->uri.host))
 		return fail(r, 404, "Domain Not Served Here");
-	n = reg_aor_canon(&to->uri, r->aor, sizeof(r->aor));
+	n = reg_g.parser->aor_key(&to->uri, r->aor, sizeof(r->aor));
 	if (n == -ENAMETOOLONG)
 		return fail(r, 400, "Address-of-Record Too Long");
 	if (n < 0)
@@ -667,7 +601,7 @@ ss_bus_verdict_t reg_on_request(ss_topic_t topic, void *m, void *arg)
 	if (!r.conf || !ruri ||
 	    (ruri->scheme != SS_SIP_URI_SIP &&
 	     ruri->scheme != SS_SIP_URI_SIPS) ||
-	    !reg_domains_has(r.conf->domains, ruri->host)) {
+	    !reg_domain_served(r.conf->domains, ruri->host)) {
 		REG_COUNT(foreign);
 		return SS_BUS_CONTINUE;
 	}

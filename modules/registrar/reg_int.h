@@ -25,8 +25,6 @@
  * with 403 before anything is looked up: no UA has a reason to send more,
  * and the location service refuses bigger updates anyway. */
 #define REG_MAX_REQ_CONTACTS 64
-/* Longest host name of a served domain (RFC 1035), NUL excluded. */
-#define REG_HOST_MAX 255
 /* User-Agent bytes kept per binding: enough to tell clients apart, short
  * enough not to dominate the memory of a binding. */
 #define REG_UA_MAX 200
@@ -36,28 +34,20 @@
 
 /* ---- served domains (reg_domain.c) ----------------------------------- */
 
-/* An immutable set of host names, matched case-insensitively, with IPv6
- * literals compared in their canonical form. */
+/* An immutable set of host names, compared in the parser's host_key form
+ * (case-insensitive, IPv6 literals canonical). */
 typedef struct reg_domains reg_domains_t;
-
-/* Writes the comparison form of host into out (lower case; an IPv6
- * literal in brackets and RFC 5952 form) and returns its length, or
- * -EINVAL for an empty host or one longer than REG_HOST_MAX. out must hold
- * REG_HOST_MAX + 1 bytes; the result is NUL-terminated. Any thread. */
-int reg_host_canon(ss_str_t host, char *out);
 
 /* A new empty set, or NULL without memory. */
 reg_domains_t *reg_domains_new(void);
-/* Adds host (any spelling reg_host_canon accepts). 0, -EINVAL, -ENOMEM. */
+/* Adds host (any spelling host_key accepts). 0, -EINVAL, -ENOMEM. Needs
+ * reg_g.parser. */
 int reg_domains_add(reg_domains_t *d, ss_str_t host);
-/*
- * Adds what the server is reachable as: every listener address of tp (may
- * be NULL), the interface addresses behind a wildcard listener (0.0.0.0,
- * [::]) and "localhost". 0 or -ENOMEM. Control loop (load/reload).
- */
-int reg_domains_add_local(reg_domains_t *d, const ss_sip_transport_api_t *tp);
 /* True if host is in the set. Lock-free; any thread. */
 bool reg_domains_has(const reg_domains_t *d, ss_str_t host);
+/* True if host is in d or names the server itself (the transport's
+ * host_is_local, when there is a transport). Lock-free; any thread. */
+bool reg_domain_served(const reg_domains_t *d, ss_str_t host);
 /* Number of names, and name i (0 <= i < count) for listing them. */
 unsigned reg_domains_count(const reg_domains_t *d);
 const char *reg_domains_name(const reg_domains_t *d, unsigned i);
@@ -116,17 +106,6 @@ static inline const reg_conf_t *reg_conf(void)
 }
 
 /* ---- REGISTER processing (reg_handle.c) ------------------------------ */
-
-/*
- * Writes the index of the bindings of an address-of-record into out
- * (RFC 3261 10.3 step 5): "sip:user@host" for a sip or sips URI (RFC 5630:
- * both name the same resource), the user part with escapes decoded where
- * the decoded octet may stand unescaped (others kept as upper-case %HH),
- * the host in reg_host_canon form, port and every parameter dropped.
- * Returns the length, or -EINVAL (another scheme, no user, bad host) or
- * -ENAMETOOLONG (does not fit in size, at most SS_LOC_MAX_AOR + 1).
- */
-int reg_aor_canon(const ss_sip_uri_t *uri, char *out, size_t size);
 
 /*
  * The expiry of one Contact (RFC 3261 10.2.1.1, 10.3 step 7): its expires

@@ -89,7 +89,8 @@ static int conf_domains(reg_conf_t *c, const ss_cfg_t *cfg)
 		if (err)
 			return err;
 	}
-	return reg_domains_add_local(c->domains, reg_g.tp);
+	/* what the transport is reachable as is asked of it per request */
+	return reg_domains_add(c->domains, SS_STR("localhost"));
 }
 
 static reg_conf_t *conf_build(const ss_cfg_t *cfg)
@@ -231,7 +232,8 @@ static void show_settings(ss_cli_t *cli)
 		      c->max_contacts);
 	for (i = 0; i < reg_domains_count(c->domains); i++)
 		ss_cli_printf(cli, " %s", reg_domains_name(c->domains, i));
-	ss_cli_printf(cli, "\n");
+	ss_cli_printf(cli, "%s\n",
+		      reg_g.tp ? " and the listener addresses" : "");
 }
 
 /* With an AOR: the contacts a REGISTER query would list, under the index
@@ -258,7 +260,7 @@ static ss_cli_status_t cmd_show(ss_cli_t *cli, int argc,
 	reg_g.parser->arena_init(arena);
 	err = reg_g.parser->uri_parse(arena, ss_str_c(argv[0]), &uri);
 	if (!err)
-		err = reg_aor_canon(&uri, aor, sizeof(aor));
+		err = reg_g.parser->aor_key(&uri, aor, sizeof(aor));
 	reg_g.parser->arena_fini(arena);
 	free(arena);
 	if (err < 0) {

@@ -5,7 +5,7 @@ TRANSPORT_SOURCES = \
 	modules/transport/tp_listener.c modules/transport/tp_udp.c \
 	modules/transport/tp_conn.c modules/transport/tp_stream.c \
 	modules/transport/tp_frame.c modules/transport/tp_tls.c \
-	modules/transport/tp_conn_table.c
+	modules/transport/tp_conn_table.c modules/transport/tp_local.c
 
 mod_LTLIBRARIES += modules/transport/transport.la
 modules_transport_transport_la_SOURCES = $(TRANSPORT_SOURCES)

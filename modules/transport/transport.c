@@ -100,12 +100,51 @@ static const ss_sip_listener_info_t *tp_api_listener_at(unsigned i)
 	return tp && i < tp->nlisteners ? &tp->listeners[i].info : NULL;
 }
 
+static bool tp_api_host_is_local(ss_str_t host, unsigned port)
+{
+	const tp_state_t *st = tp;
+
+	return tp_locals_has(st ? __atomic_load_n(&st->locals, __ATOMIC_ACQUIRE)
+				: NULL,
+			     host, port);
+}
+
 const ss_sip_transport_api_t tp_api = {
     .version = SS_SIP_TRANSPORT_API_VERSION,
     .send = tp_api_send,
     .listener_for = tp_api_listener_for,
     .listener_at = tp_api_listener_at,
+    .host_is_local = tp_api_host_is_local,
 };
+
+/* A snapshot of what the open listeners are reachable as. */
+static tp_locals_t *tp_locals_snapshot(const tp_state_t *st)
+{
+	const ss_sip_listener_info_t *ls[TP_MAX_LISTENERS];
+
+	for (unsigned i = 0; i < st->nlisteners; i++)
+		ls[i] = &st->listeners[i].info;
+	return tp_locals_build(ls, st->nlisteners);
+}
+
+static void tp_quiesce(void *arg)
+{
+	(void)arg;
+}
+
+/* Takes the interface addresses again (a wildcard listener serves the ones
+ * added since) and frees the old snapshot once no worker reads it. */
+static int tp_locals_refresh(tp_state_t *st)
+{
+	tp_locals_t *t = tp_locals_snapshot(st);
+
+	if (!t)
+		return -ENOMEM;
+	t = __atomic_exchange_n(&st->locals, t, __ATOMIC_ACQ_REL);
+	ss_loop_run_on_workers(tp_quiesce, NULL);
+	tp_locals_free(t);
+	return 0;
+}
 
 static int tp_check_settings(const tp_settings_t *set)
 {
@@ -177,6 +216,10 @@ int tp_start(const ss_module_t *self, const tp_settings_t *set)
 	tp = st;
 	if (err == 0)
 		err = tp_open_all(st);
+	if (err == 0) {
+		st->locals = tp_locals_snapshot(st);
+		err = st->locals ? 0 : -ENOMEM;
+	}
 	if (err < 0)
 		goto fail;
 	ss_loop_run_on_workers(tp_loops_start_fn, NULL);
@@ -209,6 +252,7 @@ void tp_stop(void)
 	tp_tls_free(st);
 	tp_table_destroy(&st->table);
 	tp = NULL;
+	tp_locals_free(st->locals);
 	free(st);
 }
 
@@ -451,7 +495,7 @@ static int tp_reload(ss_module_t *self, const ss_cfg_t *cfg)
 	__atomic_store_n(&cur->max_per_source, set->lim.max_per_source,
 			 __ATOMIC_RELAXED);
 	__atomic_store_n(&cur->idle_ms, set->lim.idle_ms, __ATOMIC_RELAXED);
-	err = 0;
+	err = tp_locals_refresh(tp);
 out:
 	free(set);
 	return err;

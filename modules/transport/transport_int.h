@@ -165,6 +165,19 @@ typedef struct tp_table {
 
 /* The running module. Created by load and destroyed by unload on the
  * control loop; workers only read it between the two. */
+/* tp_local.c: the addresses the server is reachable as (immutable). */
+typedef struct tp_locals tp_locals_t;
+/* A snapshot of what listeners ls[0..n) are reachable as: their addresses,
+ * the interface addresses of the family of a wildcard one, their ports.
+ * NULL without memory. Control loop. */
+tp_locals_t *tp_locals_build(const ss_sip_listener_info_t *const *ls,
+			     unsigned n);
+/* The host_is_local member of the service over t (NULL: localhost only,
+ * and only with port 0). Lock-free; any thread. */
+bool tp_locals_has(const tp_locals_t *t, ss_str_t host, unsigned port);
+/* Frees t; NULL is ignored. */
+void tp_locals_free(tp_locals_t *t);
+
 typedef struct tp_state {
 	const ss_module_t *self;
 	tp_settings_t set;
@@ -176,6 +189,7 @@ typedef struct tp_state {
 	SSL_CTX *tls_server;
 	SSL_CTX *tls_client;
 	tp_table_t table;
+	tp_locals_t *locals; /* atomic pointer: swapped by reload */
 } tp_state_t;
 
 extern tp_state_t *tp;

@@ -133,6 +133,32 @@ const ss_sip_uri_t *ss_sip_msg_ruri(ss_sip_msg_t *msg);
  * lists come from a. Returns 0, -EINVAL or -ENOMEM. */
 int ss_sip_uri_parse(ss_sip_arena_t *a, ss_str_t text, ss_sip_uri_t *uri);
 
+/* Longest host name a host or AOR key holds (RFC 1035), NUL excluded. */
+#define SS_SIP_HOST_MAX 255
+
+/*
+ * Writes the comparison form of a host into out: lower case, one final
+ * dot of a fully qualified name dropped, an IPv6 literal (with or without
+ * brackets) as "[RFC 5952 form]". Returns its length, or -EINVAL for an
+ * empty host, one longer than SS_SIP_HOST_MAX or one with a character no
+ * host name or address has. out holds SS_SIP_HOST_MAX + 1 bytes and is
+ * NUL-terminated. Any thread.
+ */
+int ss_sip_host_key(ss_str_t host, char *out);
+
+/*
+ * Writes the index key of an address-of-record (RFC 3261 10.3 step 5) into
+ * out: "sip:user@host" for a sip or sips URI (RFC 5630: both name the same
+ * resource), the user part with escapes decoded where the decoded octet
+ * may stand unescaped (others kept as upper-case %HH), the host in
+ * ss_sip_host_key form, port and parameters dropped. The registrar stores
+ * bindings under this key and every lookup must build it the same way.
+ * Returns the length (out NUL-terminated), or -EINVAL (NULL uri, another
+ * scheme, no user, bad host) or -ENAMETOOLONG (does not fit in size).
+ * Any thread.
+ */
+int ss_sip_aor_key(const ss_sip_uri_t *uri, char *out, size_t size);
+
 /* Parses an SDP body; lists come from a. 0, -EINVAL or -ENOMEM. */
 int ss_sdp_parse(ss_sip_arena_t *a, ss_str_t body, ss_sdp_t *sdp);
 
@@ -240,6 +266,10 @@ typedef struct ss_sip_parser_api {
 	const char *(*reason_phrase)(unsigned code);
 	/* Module counters; NULL in programs that link the sources. */
 	void (*stats)(ss_sip_parser_stats_t *out);
+	/* Appended members: callers built against an older header never
+	 * reach them. */
+	int (*aor_key)(const ss_sip_uri_t *uri, char *out, size_t size);
+	int (*host_key)(ss_str_t host, char *out);
 } ss_sip_parser_api_t;
 
 /* The functions above as a vtable (stats == NULL): what the module

@@ -7,9 +7,12 @@
 #ifndef SIPSERVER_SIP_TRANSPORT_H
 #define SIPSERVER_SIP_TRANSPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+
+#include <sipserver/sip/str.h>
 
 typedef enum ss_sip_proto {
 	SS_SIP_UDP = 1,
@@ -69,6 +72,18 @@ typedef struct ss_sip_transport_api {
 						      int family);
 	/* Listener i (0-based) for iteration, or NULL past the end. */
 	const ss_sip_listener_info_t *(*listener_at)(unsigned i);
+	/*
+	 * Whether host names this server: "localhost" (any case, final dot
+	 * allowed) or an IP literal (IPv6 with or without brackets) that is
+	 * a listener's address or, for a wildcard listener (0.0.0.0, [::]),
+	 * an address of an interface of its family as it was when the
+	 * transport was loaded or last reloaded. A non-zero port must also be
+	 * the port of one of the listeners (0: any). Host names other than
+	 * localhost are a module's configured domains, not the transport's.
+	 * Lock-free; any thread. Appended member: callers built against an
+	 * older header never reach it.
+	 */
+	bool (*host_is_local)(ss_str_t host, unsigned port);
 } ss_sip_transport_api_t;
 
 #endif

@@ -30,3 +30,10 @@ tests_unit_modules_parser_check_parser_mod_LDADD = $(CHECK_LIBS)
 TESTS += tests/unit/modules/parser/check_parser_mod
 
 EXTRA_DIST += tests/data/sip/rfc4475
+
+check_PROGRAMS += tests/unit/modules/parser/check_uri_aor
+tests_unit_modules_parser_check_uri_aor_SOURCES = \
+	tests/unit/modules/parser/check_uri_aor.c $(SS_PARSER_LIB_SOURCES)
+tests_unit_modules_parser_check_uri_aor_CFLAGS = $(TEST_CFLAGS)
+tests_unit_modules_parser_check_uri_aor_LDADD = $(CHECK_LIBS)
+TESTS += tests/unit/modules/parser/check_uri_aor

@@ -48,3 +48,12 @@ tests_unit_modules_transport_check_transport_CPPFLAGS = $(TRANSPORT_TEST_CPPFLAG
 tests_unit_modules_transport_check_transport_CFLAGS = $(TRANSPORT_TEST_CFLAGS)
 tests_unit_modules_transport_check_transport_LDADD = $(TEST_LIBS) $(OPENSSL_LIBS)
 TESTS += tests/unit/modules/transport/check_transport
+
+check_PROGRAMS += tests/unit/modules/transport/check_tp_local
+tests_unit_modules_transport_check_tp_local_SOURCES = \
+	tests/unit/modules/transport/check_tp_local.c \
+	modules/transport/tp_local.c
+tests_unit_modules_transport_check_tp_local_CPPFLAGS = $(TRANSPORT_TEST_CPPFLAGS)
+tests_unit_modules_transport_check_tp_local_CFLAGS = $(TRANSPORT_TEST_CFLAGS)
+tests_unit_modules_transport_check_tp_local_LDADD = $(TEST_LIBS) $(OPENSSL_LIBS)
+TESTS += tests/unit/modules/transport/check_tp_local

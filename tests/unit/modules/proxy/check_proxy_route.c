@@ -299,27 +299,6 @@ START_TEST(test_proxy_require)
 }
 END_TEST
 
-START_TEST(test_aor)
-{
-	ss_sip_arena_t a;
-	ss_sip_uri_t u;
-	char aor[SS_LOC_MAX_AOR + 1];
-
-	ss_sip_arena_init(&a);
-	ck_assert_int_eq(
-	    ss_sip_uri_parse(&a,
-			     SS_STR("sips:%61lice@Biloxi.Example.COM:5060;"
-				    "transport=tcp"),
-			     &u),
-	    0);
-	ck_assert_int_gt(proxy_aor(&u, aor, sizeof(aor)), 0);
-	ck_assert_str_eq(aor, "sip:alice@biloxi.example.com");
-	ck_assert_int_eq(ss_sip_uri_parse(&a, SS_STR("sip:biloxi.com"), &u), 0);
-	ck_assert_int_eq(proxy_aor(&u, aor, sizeof(aor)), -EINVAL);
-	ss_sip_arena_fini(&a);
-}
-END_TEST
-
 START_TEST(test_numeric_destination)
 {
 	const struct sockaddr_in *sin;
@@ -372,7 +351,6 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_static_routes);
 	tcase_add_test(tc, test_credentials_for_us_consumed);
 	tcase_add_test(tc, test_proxy_require);
-	tcase_add_test(tc, test_aor);
 	tcase_add_test(tc, test_numeric_destination);
 	suite_add_tcase(s, tc);
 	return s;

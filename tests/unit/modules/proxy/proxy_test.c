@@ -23,10 +23,21 @@ static const ss_sip_listener_info_t *fake_listener_for(ss_sip_proto_t p,
 	return p == SS_SIP_TCP ? &listeners[1] : &listeners[0];
 }
 
+/* What the real transport answers for these listeners: their address
+ * and localhost, on their ports or any (0). */
+static bool fake_host_is_local(ss_str_t host, unsigned port)
+{
+	if (port && port != listeners[0].port && port != listeners[1].port)
+		return false;
+	return ss_str_caseeq_c(host, "localhost") ||
+	       ss_str_eq(host, ss_str_c(listeners[0].host));
+}
+
 static const ss_sip_transport_api_t fake_tp = {
     .version = SS_SIP_TRANSPORT_API_VERSION,
     .listener_for = fake_listener_for,
     .listener_at = fake_listener_at,
+    .host_is_local = fake_host_is_local,
 };
 
 void proxy_test_setup(void)
@@ -46,7 +57,8 @@ void proxy_test_setup(void)
 	ck_assert_ptr_nonnull(conf->domains);
 	ck_assert_int_eq(
 	    proxy_domains_add(conf->domains, SS_STR("Biloxi.Example.COM")), 0);
-	ck_assert_int_eq(proxy_domains_add_local(conf->domains, &fake_tp), 0);
+	ck_assert_int_eq(proxy_domains_add(conf->domains, SS_STR("localhost")),
+			 0);
 	proxy_g.conf = conf;
 	ck_assert_int_eq(proxy_loop_table_init(), 0);
 }

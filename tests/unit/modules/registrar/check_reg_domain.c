@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
- * Tests of the registrar's served-domain set (reg_domain.c): host name
- * canonicalization, matching, growth, and the server's own addresses from a
- * fake transport service, wildcard listeners included.
+ * Tests of the registrar's served-domain set (reg_domain.c): matching in
+ * the parser's host_key form, growth, and the server's own addresses asked
+ * of a fake transport service.
  */
 #include <check.h>
 #include <errno.h>
@@ -10,33 +10,6 @@
 #include <string.h>
 
 #include "reg_int.h"
-
-START_TEST(test_host_canon)
-{
-	char out[REG_HOST_MAX + 1];
-	char longname[REG_HOST_MAX + 2];
-
-	ck_assert_int_eq(reg_host_canon(SS_STR("Example.COM"), out), 11);
-	ck_assert_str_eq(out, "example.com");
-	/* a fully qualified name's final dot names the same host */
-	ck_assert_int_eq(reg_host_canon(SS_STR("example.com."), out), 11);
-	ck_assert_str_eq(out, "example.com");
-	/* IPv6 in any spelling, with or without brackets */
-	ck_assert_int_gt(reg_host_canon(SS_STR("[2001:DB8:0:0::1]"), out), 0);
-	ck_assert_str_eq(out, "[2001:db8::1]");
-	ck_assert_int_gt(reg_host_canon(SS_STR("::1"), out), 0);
-	ck_assert_str_eq(out, "[::1]");
-	ck_assert_int_eq(reg_host_canon(SS_STR("[::1"), out), -EINVAL);
-	ck_assert_int_eq(reg_host_canon(SS_STR("1.2.3.4:5060"), out), -EINVAL);
-	ck_assert_int_eq(reg_host_canon(SS_STR("bad host"), out), -EINVAL);
-	ck_assert_int_eq(reg_host_canon(SS_STR(""), out), -EINVAL);
-	memset(longname, 'a', sizeof(longname) - 1);
-	longname[sizeof(longname) - 1] = '\0';
-	ck_assert_int_eq(reg_host_canon(ss_str_c(longname), out), -EINVAL);
-	longname[REG_HOST_MAX] = '\0';
-	ck_assert_int_eq(reg_host_canon(ss_str_c(longname), out), REG_HOST_MAX);
-}
-END_TEST
 
 START_TEST(test_domains_match)
 {
@@ -86,46 +59,37 @@ START_TEST(test_domains_grow)
 }
 END_TEST
 
-/* ---- a transport service with fixed listeners ---- */
+/* ---- a transport service that knows one address ---- */
 
-static ss_sip_listener_info_t listeners[3];
-static unsigned nlisteners;
+static ss_str_t asked;
 
-static const ss_sip_listener_info_t *fake_listener_at(unsigned i)
+static bool fake_host_is_local(ss_str_t host, unsigned port)
 {
-	return i < nlisteners ? &listeners[i] : NULL;
+	asked = host;
+	return port == 0 && ss_str_eq(host, SS_STR("127.0.0.2"));
 }
 
 static const ss_sip_transport_api_t fake_tp = {
     .version = SS_SIP_TRANSPORT_API_VERSION,
-    .listener_at = fake_listener_at,
+    .host_is_local = fake_host_is_local,
 };
 
-START_TEST(test_domains_local)
+/* Served: the set, else what the transport says, with any port. */
+START_TEST(test_domain_served)
 {
 	reg_domains_t *d = reg_domains_new();
 
-	listeners[0].host = "127.0.0.2";
-	listeners[1].host = "[::1]";
-	listeners[2].host = "0.0.0.0";
-	nlisteners = 3;
-	ck_assert_int_eq(reg_domains_add_local(d, &fake_tp), 0);
-	ck_assert(reg_domains_has(d, SS_STR("localhost")));
-	ck_assert(reg_domains_has(d, SS_STR("LocalHost")));
-	ck_assert(reg_domains_has(d, SS_STR("127.0.0.2")));
-	ck_assert(reg_domains_has(d, SS_STR("[::1]")));
-	/* the wildcard listener stands for the interface addresses, of which
-	 * loopback always exists; the wildcard itself is no domain */
-	ck_assert(reg_domains_has(d, SS_STR("127.0.0.1")));
-	ck_assert(!reg_domains_has(d, SS_STR("0.0.0.0")));
-	ck_assert(!reg_domains_has(d, SS_STR("127.0.0.3")));
-	reg_domains_free(d);
-
-	/* without a transport service: localhost only */
-	d = reg_domains_new();
-	ck_assert_int_eq(reg_domains_add_local(d, NULL), 0);
-	ck_assert_uint_eq(reg_domains_count(d), 1);
-	ck_assert(reg_domains_has(d, SS_STR("localhost")));
+	ck_assert_int_eq(reg_domains_add(d, SS_STR("example.com")), 0);
+	reg_g.tp = &fake_tp;
+	ck_assert(reg_domain_served(d, SS_STR("Example.COM")));
+	ck_assert_ptr_null(asked.s);
+	ck_assert(reg_domain_served(d, SS_STR("127.0.0.2")));
+	ck_assert(ss_str_eq(asked, SS_STR("127.0.0.2")));
+	ck_assert(!reg_domain_served(d, SS_STR("127.0.0.3")));
+	/* without a transport service: the set alone */
+	reg_g.tp = NULL;
+	ck_assert(!reg_domain_served(d, SS_STR("127.0.0.2")));
+	ck_assert(reg_domain_served(d, SS_STR("example.com")));
 	reg_domains_free(d);
 }
 END_TEST
@@ -135,10 +99,9 @@ static Suite *domain_suite(void)
 	Suite *s = suite_create("reg_domain");
 	TCase *tc = tcase_create("core");
 
-	tcase_add_test(tc, test_host_canon);
 	tcase_add_test(tc, test_domains_match);
 	tcase_add_test(tc, test_domains_grow);
-	tcase_add_test(tc, test_domains_local);
+	tcase_add_test(tc, test_domain_served);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -148,6 +111,7 @@ int main(void)
 	SRunner *sr = srunner_create(domain_suite());
 	int failed;
 
+	reg_g.parser = &ss_sip_parser_api;
 	srunner_run_all(sr, CK_NORMAL);
 	failed = srunner_ntests_failed(sr);
 	srunner_free(sr);

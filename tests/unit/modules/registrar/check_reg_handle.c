@@ -181,6 +181,7 @@ static void setup(void)
 	memset(&sent, 0, sizeof(sent));
 	memset(&loc, 0, sizeof(loc));
 	memset(&reg_g.st, 0, sizeof(reg_g.st));
+	reg_g.parser = &ss_sip_parser_api;
 	conf = (reg_conf_t){.def_expires = 3600,
 			    .min_expires = 60,
 			    .max_expires = 86400,
@@ -189,7 +190,6 @@ static void setup(void)
 	ck_assert_ptr_nonnull(conf.domains);
 	ck_assert_int_eq(reg_domains_add(conf.domains, SS_STR("example.com")),
 			 0);
-	reg_g.parser = &ss_sip_parser_api;
 	reg_g.txn = &fake_txn;
 	reg_g.loc = &fake_loc;
 	reg_g.conf = &conf;
@@ -264,58 +264,6 @@ static bool sent_has(const char *line)
 	} while (0)
 
 /* ---- pure functions ---- */
-
-static int canon(const char *text, char *out, size_t size)
-{
-	ss_sip_arena_t *a = malloc(sizeof(*a));
-	ss_sip_uri_t uri;
-	int n;
-
-	ck_assert_ptr_nonnull(a);
-	ss_sip_arena_init(a);
-	ck_assert_int_eq(ss_sip_uri_parse(a, ss_str_c(text), &uri), 0);
-	n = reg_aor_canon(&uri, out, size);
-	ss_sip_arena_fini(a);
-	free(a);
-	return n;
-}
-
-START_TEST(test_aor_canon)
-{
-	char out[SS_LOC_MAX_AOR + 1];
-	char big[600];
-
-	ck_assert_int_eq(canon("sip:Alice@Example.COM", out, sizeof(out)), 21);
-	ck_assert_str_eq(out, "sip:Alice@example.com");
-	/* port, URI parameters and headers are not part of the index */
-	canon("sip:bob@example.com:5070;transport=tcp;user=phone?x=y", out,
-	      sizeof(out));
-	ck_assert_str_eq(out, "sip:bob@example.com");
-	/* sips and sip name the same resource (RFC 5630) */
-	canon("SIPS:bob@Example.com", out, sizeof(out));
-	ck_assert_str_eq(out, "sip:bob@example.com");
-	/* escapes decoded where the octet may stand plain, kept otherwise */
-	canon("sip:%61lice%2b1@example.com", out, sizeof(out));
-	ck_assert_str_eq(out, "sip:alice+1@example.com");
-	canon("sip:a%40b%2fc%20d@example.com", out, sizeof(out));
-	ck_assert_str_eq(out, "sip:a%40b/c%20d@example.com");
-	canon("sip:x@[2001:DB8::0:1]", out, sizeof(out));
-	ck_assert_str_eq(out, "sip:x@[2001:db8::1]");
-	canon("sip:+15551234@example.com;user=phone", out, sizeof(out));
-	ck_assert_str_eq(out, "sip:+15551234@example.com");
-
-	ck_assert_int_eq(canon("sip:example.com", out, sizeof(out)), -EINVAL);
-	ck_assert_int_eq(canon("tel:+15551234", out, sizeof(out)), -EINVAL);
-	ck_assert_int_eq(canon("mailto:a@example.com", out, sizeof(out)),
-			 -EINVAL);
-	ck_assert_int_eq(canon("sip:a@example.com", out, 10), -ENAMETOOLONG);
-	memcpy(big, "sip:", 4);
-	memset(big + 4, 'u', 500);
-	strcpy(big + 504, "@example.com");
-	ck_assert_int_eq(canon(big, out, sizeof(out)), -ENAMETOOLONG);
-	ck_assert_int_eq(reg_aor_canon(NULL, out, sizeof(out)), -EINVAL);
-}
-END_TEST
 
 START_TEST(test_select_expires)
 {
@@ -757,7 +705,6 @@ static Suite *handle_suite(void)
 	TCase *pure = tcase_create("pure");
 	TCase *tc = tcase_create("request");
 
-	tcase_add_test(pure, test_aor_canon);
 	tcase_add_test(pure, test_select_expires);
 	suite_add_tcase(s, pure);
 	tcase_add_checked_fixture(tc, setup, teardown);

@@ -91,6 +91,12 @@ START_TEST(load_from_config)
 	ck_assert_str_eq(info->host, "[::1]");
 	ck_assert_ptr_eq(api->listener_for(SS_SIP_TCP, AF_INET6), info);
 	ck_assert_ptr_null(api->listener_at(2));
+	/* the service answers from the listeners it opened */
+	ck_assert(api->host_is_local(SS_STR("127.0.0.1"), 0));
+	ck_assert(api->host_is_local(SS_STR("[::1]"), info->port));
+	ck_assert(api->host_is_local(SS_STR("LOCALHOST"), 0));
+	ck_assert(!api->host_is_local(SS_STR("127.0.0.2"), 0));
+	ck_assert(!api->host_is_local(SS_STR("127.0.0.1"), 1));
 	ck_assert_uint_eq(tp->set.lim.max_message, 4096);
 	ck_assert_uint_eq(tp->set.lim.udp_batch, 8);
 	ck_assert_uint_eq(tp->set.lim.max_per_source, 64);
