@@ -128,6 +128,10 @@ static void loops_free(void)
 			txn_g.parser->msg_fini(lt->scratch);
 			free(lt->scratch);
 		}
+		if (lt->req_scratch) {
+			txn_g.parser->msg_fini(lt->req_scratch);
+			free(lt->req_scratch);
+		}
 	}
 	free(txn_g.loops);
 	txn_g.loops = NULL;
@@ -141,9 +145,14 @@ static int loop_init(txn_loop_t *lt, unsigned i)
 	lt->rng = random64();
 	lt->buf = malloc(TXN_BUF_SIZE);
 	lt->scratch = malloc(sizeof(*lt->scratch));
-	if (!lt->buf || !lt->scratch || txn_table_init(&lt->table) < 0)
+	if (lt->scratch)
+		txn_g.parser->msg_init(lt->scratch);
+	lt->req_scratch = malloc(sizeof(*lt->req_scratch));
+	if (lt->req_scratch)
+		txn_g.parser->msg_init(lt->req_scratch);
+	if (!lt->buf || !lt->scratch || !lt->req_scratch ||
+	    txn_table_init(&lt->table) < 0)
 		return -ENOMEM;
-	txn_g.parser->msg_init(lt->scratch);
 	return 0;
 }
 
@@ -223,11 +232,7 @@ static void api_set_cancel_cb(ss_sip_txn_t *txn, ss_txn_cancel_fn fn, void *arg)
 
 static ss_sip_msg_t *api_request(ss_sip_txn_t *txn)
 {
-	ss_sip_msg_t *msg = txn_request_msg(txn);
-
-	if (msg)
-		txn->flags |= TXN_F_PINNED;
-	return msg;
+	return txn_request_msg(txn);
 }
 
 static void api_unref(ss_sip_txn_t **txn)

@@ -102,27 +102,22 @@ static void copy_str(char *dst, size_t size, ss_str_t s)
 	snprintf(dst, size, "%.*s", SS_STR_ARG(s));
 }
 
-/* The Call-ID of the stored request (only RFC 2543 keys keep it): a scan
- * of the raw lines is good enough for the console. */
+/* The Call-ID of the stored request (only RFC 2543 keys keep it): the
+ * value of its raw line is good enough for the console. */
 static ss_str_t raw_call_id(const ss_sip_txn_t *txn)
 {
-	const char *p = txn->req, *end = txn->req + txn->req_len;
+	ss_str_t l = txn_call_id_line(txn);
+	const char *p, *end;
 
-	while ((p = memchr(p, '\n', (size_t)(end - p))) && ++p < end) {
-		size_t n = strncasecmp(p, "Call-ID:", 8) == 0 ? 8
-			   : strncasecmp(p, "i:", 2) == 0     ? 2
-							      : 0;
-		const char *eol;
-
-		if (!n)
-			continue;
-		for (p += n; p < end && (*p == ' ' || *p == '\t'); p++)
-			;
-		eol = memchr(p, '\r', (size_t)(end - p));
-		return (ss_str_t){p,
-				  eol ? (size_t)(eol - p) : (size_t)(end - p)};
-	}
-	return txn->key.call_id;
+	if (!l.s)
+		return txn->key.call_id;
+	end = l.s + l.len;
+	p = memchr(l.s, ':', l.len); /* the line starts with its name */
+	for (p++; p < end && (*p == ' ' || *p == '\t'); p++)
+		;
+	while (end > p && (end[-1] == '\r' || end[-1] == '\n'))
+		end--;
+	return (ss_str_t){p, (size_t)(end - p)};
 }
 
 static void collect_one(ss_sip_txn_t *txn, void *arg)

@@ -72,9 +72,9 @@ static void client_fail(ss_sip_txn_t *txn, unsigned code)
 }
 
 /*
- * Starts a client transaction for the complete message buf: one
- * allocation for the object, the bytes and its keys; the table holds a
- * reference. Returns it borrowed, or NULL with *err.
+ * Starts a client transaction for the complete message buf: the object
+ * with its keys and a copy of the bytes; the table holds a reference. Returns
+ * it borrowed, or NULL with *err.
  */
 static ss_sip_txn_t *client_start(txn_loop_t *lt, const char *buf, size_t len,
 				  ss_str_t branch, ss_sip_method_t method,
@@ -86,17 +86,14 @@ static ss_sip_txn_t *client_start(txn_loop_t *lt, const char *buf, size_t len,
 	char *p;
 
 	txn = txn_alloc(lt, invite ? TXN_CLIENT_INVITE : TXN_CLIENT_NONINVITE,
-			len + 1 + branch.len + method_str.len);
+			branch.len + method_str.len, len);
 	if (!txn) {
 		*err = -ENOMEM;
 		return NULL;
 	}
+	memcpy(txn->req, buf, len);
+	txn->req[len] = '\0';
 	p = txn->data;
-	memcpy(p, buf, len);
-	p[len] = '\0';
-	txn->req = p;
-	txn->req_len = len;
-	p += len + 1;
 	memcpy(p, branch.s, branch.len);
 	txn->key.branch = (ss_str_t){p, branch.len};
 	p += branch.len;
@@ -199,13 +196,14 @@ static ssize_t build_hop(ss_sip_txn_t *txn, const char *method, ss_str_t to,
 			 char *buf, size_t size)
 {
 	const ss_sip_parser_api_t *p = txn_g.parser;
-	ss_sip_msg_t *inv = txn_request_msg(txn);
+	ss_sip_msg_t *inv;
 	const ss_sip_hdr_t *h;
 	wbuf_t w = {buf, size, 0};
 	char cseq[48];
+	int rc = txn_request_scratch(txn, &inv);
 
-	if (!inv)
-		return -ENOMEM;
+	if (rc < 0)
+		return rc;
 	put_c(&w, method);
 	put(&w, " ", 1);
 	put_s(&w, inv->ruri_str);
@@ -235,7 +233,6 @@ static void send_ack(ss_sip_txn_t *txn, ss_sip_rx_t *rx)
 	ssize_t n = build_hop(txn, "ACK", to ? to->value : SS_STR_NULL, lt->buf,
 			      TXN_BUF_SIZE);
 
-	txn_request_release(txn);
 	if (n < 0 || txn_out_store(txn, lt->buf, (size_t)n) < 0) {
 		SS_LOG_WARN("cannot build the ACK of transaction %llx",
 			    (unsigned long long)txn->id);

@@ -71,7 +71,7 @@ enum {
 	TXN_F_FINAL = 1u << 4,		/* a final response went / came */
 	TXN_F_CANCEL_PENDING = 1u << 5, /* cancel() before any 1xx */
 	TXN_F_CANCELLED = 1u << 6,	/* CANCEL sent or received */
-	TXN_F_PINNED = 1u << 7,		/* the TU read request(): keep it */
+	TXN_F_RETIRED = 1u << 7,	/* final, TU gone: request dropped */
 	TXN_F_TAG = 1u << 8,		/* to_tag[] holds our tag */
 	TXN_F_PUBLISH_REF = 1u << 9,	/* the publish reference is held */
 };
@@ -115,7 +115,7 @@ struct ss_sip_txn {
 	ss_sip_dest_t dest;
 	char *out; /* server: last response; client: ACK of a non-2xx */
 	size_t out_len, out_cap;
-	ss_sip_msg_t *req_msg; /* parsed from req on first use */
+	ss_sip_msg_t *req_msg; /* what request() returned, till retired */
 	union {
 		struct {
 			ss_txn_cancel_fn fn;
@@ -126,9 +126,9 @@ struct ss_sip_txn {
 			void *arg;
 		} cli;
 	} u;
-	char *req;
+	char *req; /* the request, NUL-terminated, malloc'd to its size */
 	size_t req_len;
-	alignas(max_align_t) char data[]; /* req, NUL, key strings */
+	alignas(max_align_t) char data[]; /* key strings, via_line */
 };
 
 /* Counters of one loop: written by the owner only (single writer, relaxed
@@ -159,8 +159,9 @@ struct txn_loop {
 	ss_sip_txn_t *orphans; /* transactions holding a publish reference */
 	bool orphans_posted;
 	unsigned trace_depth;
-	ss_sip_msg_t *scratch; /* responses posted from another loop */
-	char *buf;	       /* TXN_BUF_SIZE bytes to build into */
+	ss_sip_msg_t *scratch;	   /* responses posted from another loop */
+	ss_sip_msg_t *req_scratch; /* a stored request parsed to reply */
+	char *buf;		   /* TXN_BUF_SIZE bytes to build into */
 	txn_stats_t st;
 };
 
@@ -249,9 +250,11 @@ const char *txn_proto_name(ss_sip_proto_t p);
 
 /* ---- txn_obj.c ---- */
 
-/* A new transaction of type with data_len bytes of storage, refs 0, not
- * in the table, timers prepared. NULL on -ENOMEM. */
-ss_sip_txn_t *txn_alloc(txn_loop_t *lt, txn_type_t type, size_t data_len);
+/* A new transaction of type with data_len bytes of storage and room for
+ * a request of req_len bytes (txn->req, filled and NUL-terminated by the
+ * caller), refs 0, not in the table, timers prepared. NULL on -ENOMEM. */
+ss_sip_txn_t *txn_alloc(txn_loop_t *lt, txn_type_t type, size_t data_len,
+			size_t req_len);
 void txn_set_state(ss_sip_txn_t *txn, ss_txn_state_t state);
 /* Ends a transaction: Terminated, timers stopped, out of the table, the
  * table's reference dropped (txn may be freed: hold one to touch it). */
@@ -261,13 +264,22 @@ void txn_unref(ss_sip_txn_t *txn);
 /* Holds a publish reference until the current event is over, then drops
  * it: a server transaction nobody kept nor answered is then ended. */
 void txn_hold_publish_ref(ss_sip_txn_t *txn);
-/* The parsed stored request (lazily); NULL on -ENOMEM. */
+/* The stored request parsed on the heap for request() and provisional
+ * replies: kept until txn is retired or freed. NULL on -ENOMEM, a bad
+ * copy, or once retired. */
 ss_sip_msg_t *txn_request_msg(ss_sip_txn_t *txn);
-/* Parses the stored request into msg, which the caller initialised and
- * finalises; txn keeps nothing of it. 0, or -EINVAL/-ENOMEM. */
-int txn_request_parse(ss_sip_txn_t *txn, ss_sip_msg_t *msg);
-/* Drops the parsed request unless the TU pinned it. */
-void txn_request_release(ss_sip_txn_t *txn);
+/* The stored request to build a message from right now: the heap copy
+ * request() made if any, else parsed into the loop's req_scratch, valid
+ * until the next call on this loop. Owner loop. 0, -EINVAL, -EALREADY
+ * once retired. */
+int txn_request_scratch(ss_sip_txn_t *txn, ss_sip_msg_t **out);
+/* The Call-ID line of the stored request with its CRLF (compact form
+ * too); SS_STR_NULL without one. A scan of the raw lines. */
+ss_str_t txn_call_id_line(const ss_sip_txn_t *txn);
+/* Called when only the table's reference is left on a transaction in
+ * the table: drops request()'s parsed copy and, once a final response
+ * went or came, whatever matching and retransmissions no longer need. */
+void txn_retire(ss_sip_txn_t *txn);
 /* Copies buf into txn->out. 0 or -ENOMEM. */
 int txn_out_store(ss_sip_txn_t *txn, const char *buf, size_t len);
 /* Sends through the transport with tracing and counters. */

@@ -1,18 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /*
  * The transaction object: allocation, state bookkeeping, references and
- * termination, the stored request parsed on demand, and the send path that
- * every outgoing message of the layer takes (counters, trace).
+ * termination, the stored request parsed on demand, retiring what a
+ * lingering transaction no longer needs, and the send path that every
+ * outgoing message of the layer takes (counters, trace).
  */
+#define _GNU_SOURCE
 #include "txn_int.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sipserver/log.h>
 
-ss_sip_txn_t *txn_alloc(txn_loop_t *lt, txn_type_t type, size_t data_len)
+ss_sip_txn_t *txn_alloc(txn_loop_t *lt, txn_type_t type, size_t data_len,
+			size_t req_len)
 {
 	const txn_conf_t *conf = __atomic_load_n(&txn_g.conf, __ATOMIC_ACQUIRE);
 	ss_sip_txn_t *txn = malloc(sizeof(*txn) + data_len);
@@ -21,6 +25,13 @@ ss_sip_txn_t *txn_alloc(txn_loop_t *lt, txn_type_t type, size_t data_len)
 	if (!txn)
 		return NULL;
 	memset(txn, 0, sizeof(*txn));
+	/* Apart from the object, so that retiring can give it back. */
+	txn->req = malloc(req_len + 1);
+	if (!txn->req) {
+		free(txn);
+		return NULL;
+	}
+	txn->req_len = req_len;
 	txn->lt = lt;
 	txn->type = (uint8_t)type;
 	txn->id = (uint64_t)lt->index << 48 | (++lt->seq & 0xffffffffffffull);
@@ -63,6 +74,7 @@ static void txn_free(ss_sip_txn_t *txn)
 		free(txn->req_msg);
 	}
 	free(txn->out);
+	free(txn->req);
 	free(txn);
 }
 
@@ -98,10 +110,15 @@ void txn_unref(ss_sip_txn_t *txn)
 		txn_free(txn);
 		return;
 	}
-	/* Only the table's reference is left: nobody will ever answer. */
-	if (txn->refs == 1 && server_unanswered(txn) &&
-	    !(txn->flags & TXN_F_PUBLISH_REF))
+	if (txn->refs != 1 || !(txn->flags & TXN_F_IN_TABLE) ||
+	    (txn->flags & TXN_F_PUBLISH_REF))
+		return;
+	/* Only the table's reference is left: nobody will ever answer. The
+	 * orphan's 500 comes back here through its own reference. */
+	if (server_unanswered(txn))
 		txn_server_orphan(txn);
+	else
+		txn_retire(txn);
 }
 
 /* Runs after the event that published the requests is over: the publish
@@ -143,7 +160,9 @@ void txn_hold_publish_ref(ss_sip_txn_t *txn)
 	SS_LOG_WARN("cannot queue the end of a publish; retrying later");
 }
 
-int txn_request_parse(ss_sip_txn_t *txn, ss_sip_msg_t *msg)
+/* Parses the stored request into msg with the received/rport stamp the
+ * request had on its top Via; txn keeps nothing of msg. */
+static int request_parse(ss_sip_txn_t *txn, ss_sip_msg_t *msg)
 {
 	const ss_sip_parser_api_t *p = txn_g.parser;
 	ss_sip_error_t err;
@@ -170,11 +189,13 @@ ss_sip_msg_t *txn_request_msg(ss_sip_txn_t *txn)
 
 	if (txn->req_msg)
 		return txn->req_msg;
+	if (txn->flags & TXN_F_RETIRED)
+		return NULL;
 	msg = malloc(sizeof(*msg));
 	if (!msg)
 		return NULL;
 	p->msg_init(msg);
-	if (txn_request_parse(txn, msg) < 0) {
+	if (request_parse(txn, msg) < 0) {
 		p->msg_fini(msg);
 		free(msg);
 		return NULL;
@@ -183,13 +204,89 @@ ss_sip_msg_t *txn_request_msg(ss_sip_txn_t *txn)
 	return msg;
 }
 
-void txn_request_release(ss_sip_txn_t *txn)
+/*
+ * A message struct is about 6 KiB whatever the size of the request (its
+ * arena and header slots are inline), so a transaction that kept one
+ * while it waits for a final response or lingers after it would cost ten
+ * times its request. Final replies and the ACK/CANCEL of a client INVITE
+ * parse into one scratch message per loop instead: a re-parse of a
+ * request that is still in the cache, and no allocation.
+ */
+int txn_request_scratch(ss_sip_txn_t *txn, ss_sip_msg_t **out)
 {
-	if (!txn->req_msg || (txn->flags & TXN_F_PINNED))
+	int rc;
+
+	*out = NULL;
+	if (txn->req_msg) {
+		*out = txn->req_msg;
+		return 0;
+	}
+	if (txn->flags & TXN_F_RETIRED)
+		return -EALREADY;
+	rc = request_parse(txn, txn->lt->req_scratch);
+	if (rc == 0)
+		*out = txn->lt->req_scratch;
+	return rc;
+}
+
+ss_str_t txn_call_id_line(const ss_sip_txn_t *txn)
+{
+	const char *p = txn->req, *end = txn->req + txn->req_len, *eol;
+
+	while ((p = memchr(p, '\n', (size_t)(end - p))) && ++p < end) {
+		if (strncasecmp(p, "Call-ID:", 8) != 0 &&
+		    strncasecmp(p, "i:", 2) != 0)
+			continue;
+		eol = memmem(p, (size_t)(end - p), "\r\n", 2);
+		return (ss_str_t){p, eol ? (size_t)(eol + 2 - p)
+					 : (size_t)(end - p)};
+	}
+	return SS_STR_NULL;
+}
+
+/*
+ * A transaction that has its final response and no TU lingers for
+ * retransmissions (Timers D, H, I, J, K, L, M: up to 32 s, far longer
+ * than most calls take to set up) and needs only its keys, its timers
+ * and the response or ACK it may send again. What else it holds goes:
+ * request()'s parsed copy, the request itself but for its first line
+ * and Call-ID (what `transaction show` prints), and after a 2xx to an
+ * INVITE the stored provisional response, which Accepted never resends.
+ * Without a final response only request()'s copy goes: the request is
+ * still retransmitted or answered.
+ */
+void txn_retire(ss_sip_txn_t *txn)
+{
+	const char *eol;
+	ss_str_t cid;
+	size_t keep;
+	char *n;
+
+	if (txn->req_msg) {
+		txn_g.parser->msg_fini(txn->req_msg);
+		free(txn->req_msg);
+		txn->req_msg = NULL;
+	}
+	if (!(txn->flags & TXN_F_FINAL) || (txn->flags & TXN_F_RETIRED))
 		return;
-	txn_g.parser->msg_fini(txn->req_msg);
-	free(txn->req_msg);
-	txn->req_msg = NULL;
+	txn->flags |= TXN_F_RETIRED;
+	if (txn->state == SS_TXN_ACCEPTED) {
+		free(txn->out);
+		txn->out = NULL;
+		txn->out_len = txn->out_cap = 0;
+	}
+	eol = memmem(txn->req, txn->req_len, "\r\n", 2);
+	keep = eol ? (size_t)(eol + 2 - txn->req) : txn->req_len;
+	cid = txn_call_id_line(txn);
+	if (cid.s && cid.s != txn->req + keep)
+		memmove(txn->req + keep, cid.s, cid.len);
+	keep += cid.len;
+	txn->req[keep] = '\0';
+	txn->req_len = keep;
+	/* Shrinking in place: a failure leaves the bigger block, still fine. */
+	n = realloc(txn->req, keep + 1);
+	if (n)
+		txn->req = n;
 }
 
 int txn_out_store(ss_sip_txn_t *txn, const char *buf, size_t len)

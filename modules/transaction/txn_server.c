@@ -52,8 +52,8 @@ static void key_copy(txn_key_t *dst, const txn_key_t *k, char **p)
 }
 
 /*
- * A new server transaction for rx's request: one allocation holding the
- * object, a copy of the request and its keys. The table holds a reference;
+ * A new server transaction for rx's request: the object with its keys,
+ * and a copy of the request sized to it. The table holds a reference;
  * with publish, so does the publish under way until its event is over.
  */
 static ss_sip_txn_t *server_create(txn_loop_t *lt, ss_sip_rx_t *rx,
@@ -71,17 +71,14 @@ static ss_sip_txn_t *server_create(txn_loop_t *lt, ss_sip_rx_t *rx,
 	if (via && (via->flags & SS_SIP_HDR_F_EDITED))
 		line = via->value;
 	txn = txn_alloc(lt, invite ? TXN_SERVER_INVITE : TXN_SERVER_NONINVITE,
-			msg->len + 1 + key_size(k) + line.len);
+			key_size(k) + line.len, msg->len);
 	if (!txn) {
 		SS_LOG_WARN("out of memory for a server transaction");
 		return NULL;
 	}
+	memcpy(txn->req, msg->buf, msg->len);
+	txn->req[msg->len] = '\0';
 	p = txn->data;
-	memcpy(p, msg->buf, msg->len);
-	p[msg->len] = '\0';
-	txn->req = p;
-	txn->req_len = msg->len;
-	p += msg->len + 1;
 	key_copy(&txn->key, k, &p);
 	txn->via_line = put_str(&p, line);
 	if (k->rfc3261)
@@ -108,7 +105,6 @@ static void server_final(ss_sip_txn_t *txn, unsigned code)
 
 	txn->flags |= TXN_F_FINAL;
 	ss_timer_stop(&txn->t_retx);
-	txn_request_release(txn);
 	if (txn->type == TXN_SERVER_INVITE && code < 300) {
 		txn_set_state(txn, SS_TXN_ACCEPTED);
 		ss_timer_start(&txn->t_life, 64u * txn->t1); /* L */
@@ -256,8 +252,7 @@ static int server_reply_from(ss_sip_txn_t *txn, ss_sip_msg_t *msg,
 static int server_reply(ss_sip_txn_t *txn, ss_sip_msg_t *rx_msg, unsigned code,
 			const char *reason, const ss_sip_resp_opts_t *opts)
 {
-	const ss_sip_parser_api_t *p = txn_g.parser;
-	ss_sip_msg_t local, *msg;
+	ss_sip_msg_t *msg;
 	int rc;
 
 	if (!ours_only(txn->lt, txn))
@@ -267,21 +262,18 @@ static int server_reply(ss_sip_txn_t *txn, ss_sip_msg_t *rx_msg, unsigned code,
 		return -EALREADY;
 	if (rx_msg && !txn->req_msg && rx_msg_pristine(txn, rx_msg))
 		return server_reply_from(txn, rx_msg, code, reason, opts);
-	if (txn->req_msg || code < 200) {
+	/* After a provisional response the TU is still at work and usually
+	 * asks for request() (a proxy builds its branches from it): parse
+	 * the copy it will get; it goes when the transaction is retired. */
+	if (code < 200) {
 		msg = txn_request_msg(txn);
 		return msg ? server_reply_from(txn, msg, code, reason, opts)
 			   : -ENOMEM;
 	}
-	/* A final answer releases the parsed request right after
-	 * (server_final): parse it on the stack rather than on the heap,
-	 * where a block freed among long-lived transactions only fragments
-	 * the worker's arena. */
-	p->msg_init(&local);
-	rc = txn_request_parse(txn, &local);
-	if (!rc)
-		rc = server_reply_from(txn, &local, code, reason, opts);
-	p->msg_fini(&local);
-	return rc;
+	rc = txn_request_scratch(txn, &msg);
+	if (rc < 0)
+		return rc;
+	return server_reply_from(txn, msg, code, reason, opts);
 }
 
 int txn_server_reply(ss_sip_txn_t *txn, unsigned code, const char *reason,

@@ -4,8 +4,8 @@
  * Trying, retransmission absorption and Timer G, ACK absorption for a
  * non-2xx, ACK of a 2xx passed on, CANCEL (200 + owner callback, 487 by
  * default, 481 when unmatched), non-INVITE retransmissions answered from
- * the stored response, RFC 2543 matching, abandoned transactions, the
- * catch-all and the stateless reply.
+ * the stored response, RFC 2543 matching, abandoned transactions, what a
+ * lingering transaction keeps, the catch-all and the stateless reply.
  */
 #include <check.h>
 #include <errno.h>
@@ -306,6 +306,102 @@ START_TEST(dropped_after_provisional_gets_500)
 }
 END_TEST
 
+/* What a transaction of loop 0 holds, read on its loop. */
+typedef struct held {
+	ss_sip_txn_t *txn;
+	bool has_msg, retired;
+	size_t out_len;
+	char req[512];
+	char call_id[64];
+} held_t;
+
+static void read_held(void *arg)
+{
+	held_t *h = arg;
+	ss_str_t cid = txn_call_id_line(h->txn);
+
+	h->has_msg = h->txn->req_msg != NULL;
+	h->retired = h->txn->flags & TXN_F_RETIRED;
+	h->out_len = h->txn->out_len;
+	snprintf(h->req, sizeof(h->req), "%.*s", (int)h->txn->req_len,
+		 h->txn->req);
+	snprintf(h->call_id, sizeof(h->call_id), "%.*s", SS_STR_ARG(cid));
+}
+
+static void request_kept(void *arg)
+{
+	ss_sip_msg_t *m = txn_api.request(tt_tu.kept);
+
+	ck_assert_ptr_nonnull(m);
+	ck_assert_ptr_eq(txn_api.request(tt_tu.kept), m);
+	ck_assert_int_eq(m->method, SS_SIP_METHOD_INVITE);
+}
+
+#define RETIRED_REQ                              \
+	"INVITE sip:bob@example.com SIP/2.0\r\n" \
+	"Call-ID: call-1@example.com\r\n"
+
+/*
+ * Once a final response went and the TU let go, a lingering transaction
+ * keeps only what it resends: request()'s copy and the request but for
+ * its first line and Call-ID go, a retransmission still gets the stored
+ * non-2xx and the ACK still matches; after a 2xx the stored provisional
+ * response goes too.
+ */
+START_TEST(lingering_transaction_is_retired)
+{
+	unsigned code = 486;
+	int st = SS_TXN_CONFIRMED;
+	held_t h = {0};
+
+	tt_start(1000); /* Timers G, H, L far away */
+	tt_tu.mode = TT_KEEP;
+	tt_inject(0, req("INVITE", BR, NULL, 1, NULL), SS_SIP_UDP, 5070);
+	h.txn = tt_tu.kept;
+	tt_run_on(0, request_kept, NULL);
+	tt_run_on(0, reply_kept, &code);
+	ck_assert(tt_wait_sent(1));
+	tt_run_on(0, read_held, &h);
+	ck_assert(h.has_msg); /* the TU still holds its reference */
+	ck_assert(!h.retired);
+	ck_assert_str_eq(h.req, req("INVITE", BR, NULL, 1, NULL));
+	tt_run_on(0, unref_kept, NULL);
+	tt_run_on(0, read_held, &h);
+	ck_assert(!h.has_msg);
+	ck_assert(h.retired);
+	ck_assert_str_eq(h.req, RETIRED_REQ);
+	ck_assert_str_eq(h.call_id, "Call-ID: call-1@example.com\r\n");
+	ck_assert_uint_eq(h.out_len, tt_sent(0)->len);
+	tt_inject(0, req("INVITE", BR, NULL, 1, NULL), SS_SIP_UDP, 5070);
+	ck_assert_uint_eq(tt_tu.seen, 1);
+	ck_assert(tt_wait_sent(2));
+	ck_assert_str_eq(tt_sent(1)->buf, tt_sent(0)->buf);
+	tt_inject(0, req("ACK", BR, NULL, 1, NULL), SS_SIP_UDP, 5070);
+	ck_assert_uint_eq(tt_tu.seen, 1);
+	tt_tu.kept = h.txn; /* borrowed from the table for the wait */
+	ck_assert(tt_wait_on(0, kept_in_state, &st));
+	tt_tu.kept = NULL;
+
+	code = 180;
+	tt_inject(0, req("INVITE", ";branch=z9hG4bK-2", NULL, 2, NULL),
+		  SS_SIP_UDP, 5070);
+	h.txn = tt_tu.kept;
+	tt_run_on(0, reply_kept, &code);
+	code = 200;
+	tt_run_on(0, reply_kept, &code);
+	ck_assert(tt_wait_sent(4));
+	tt_run_on(0, read_held, &h);
+	ck_assert_uint_eq(h.out_len, tt_sent(2)->len); /* the 180 */
+	tt_run_on(0, unref_kept, NULL);
+	tt_run_on(0, read_held, &h);
+	ck_assert(h.retired);
+	ck_assert_uint_eq(h.out_len, 0);
+	ck_assert_ptr_null(h.txn->out);
+	ck_assert_uint_eq(tt_table_count(0), 2);
+	tt_stop();
+}
+END_TEST
+
 START_TEST(catch_all)
 {
 	char allow[512];
@@ -361,6 +457,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, rfc2543_matching);
 	tcase_add_test(tc, abandoned_transaction_is_released);
 	tcase_add_test(tc, dropped_after_provisional_gets_500);
+	tcase_add_test(tc, lingering_transaction_is_retired);
 	tcase_add_test(tc, catch_all);
 	suite_add_tcase(s, tc);
 	return s;
