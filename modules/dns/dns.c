@@ -26,19 +26,6 @@ uint64_t dns_now_ms(void)
 	return ss_loop_now_ms(ss_loop_current());
 }
 
-const char *dns_proto_name(ss_sip_proto_t proto)
-{
-	switch (proto) {
-	case SS_SIP_UDP:
-		return "udp";
-	case SS_SIP_TCP:
-		return "tcp";
-	case SS_SIP_TLS:
-		return "tls";
-	}
-	return "?";
-}
-
 const char *dns_dest_str(const ss_sip_dest_t *d, char *buf, unsigned size)
 {
 	const struct sockaddr_in6 *s6 =
@@ -48,11 +35,11 @@ const char *dns_dest_str(const ss_sip_dest_t *d, char *buf, unsigned size)
 
 	if (d->addr.sa.ss_family == AF_INET6) {
 		inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
-		snprintf(buf, size, "%s [%s]:%u", dns_proto_name(d->proto), ip,
-			 ntohs(s6->sin6_port));
+		snprintf(buf, size, "%s [%s]:%u", ss_sip_proto_name(d->proto),
+			 ip, ntohs(s6->sin6_port));
 	} else if (d->addr.sa.ss_family == AF_INET) {
 		inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
-		snprintf(buf, size, "%s %s:%u", dns_proto_name(d->proto), ip,
+		snprintf(buf, size, "%s %s:%u", ss_sip_proto_name(d->proto), ip,
 			 ntohs(s4->sin_port));
 	} else {
 		snprintf(buf, size, "-");

@@ -39,7 +39,7 @@ static void print_set(void *arg, const char *name, const dns_rrset_t *s,
 		switch (s->type) {
 		case DNS_T_NAPTR:
 			ss_cli_printf(cli, "%u %u %s %s", rr->prio, rr->weight,
-				      dns_proto_name(rr->proto), rr->name);
+				      ss_sip_proto_name(rr->proto), rr->name);
 			break;
 		case DNS_T_SRV:
 			ss_cli_printf(cli, "%u %u %u %s", rr->prio, rr->weight,

@@ -198,7 +198,6 @@ extern const ss_dns_api_t dns_api;
 
 /* Monotonic ms: the calling loop's cached clock, or the system's. */
 uint64_t dns_now_ms(void);
-const char *dns_proto_name(ss_sip_proto_t proto);
 /* "udp 192.0.2.1:5060" style text of a destination. */
 const char *dns_dest_str(const ss_sip_dest_t *d, char *buf, unsigned size);
 

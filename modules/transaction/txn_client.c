@@ -137,9 +137,10 @@ static ssize_t print_with_via(txn_loop_t *lt, ss_sip_msg_t *req,
 
 	if (!l)
 		return -ENETUNREACH;
-	vlen = snprintf(
-	    via, sizeof(via), "Via: SIP/2.0/%s %s:%u;branch=%.*s;rport\r\n",
-	    txn_proto_name(dst->proto), l->host, l->port, SS_STR_ARG(branch));
+	vlen = snprintf(via, sizeof(via),
+			"Via: SIP/2.0/%s %s:%u;branch=%.*s;rport\r\n",
+			ss_sip_proto_via_name(dst->proto), l->host, l->port,
+			SS_STR_ARG(branch));
 	if (vlen < 0 || (size_t)vlen >= sizeof(via))
 		return -ENOSPC;
 	n = txn_g.parser->print(req, body, TXN_BUF_SIZE - TXN_VIA_MAX);

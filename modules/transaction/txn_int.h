@@ -246,7 +246,6 @@ void txn_response_dest(ss_sip_msg_t *msg, const ss_sip_packet_t *pkt,
 		       ss_sip_dest_t *dst);
 /* Printable address "1.2.3.4:5060" / "[::1]:5060". */
 const char *txn_addr_str(const ss_sip_addr_t *a, char *buf, size_t size);
-const char *txn_proto_name(ss_sip_proto_t p);
 
 /* ---- txn_obj.c ---- */
 

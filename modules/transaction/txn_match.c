@@ -181,16 +181,3 @@ const char *txn_addr_str(const ss_sip_addr_t *a, char *buf, size_t size)
 	}
 	return buf;
 }
-
-const char *txn_proto_name(ss_sip_proto_t p)
-{
-	switch (p) {
-	case SS_SIP_UDP:
-		return "UDP";
-	case SS_SIP_TCP:
-		return "TCP";
-	case SS_SIP_TLS:
-		return "TLS";
-	}
-	return "?";
-}

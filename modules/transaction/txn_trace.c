@@ -64,7 +64,7 @@ ss_bus_verdict_t txn_trace_publish(txn_loop_t *lt, ss_topic_t topic,
 		return SS_BUS_STOP;
 	snprintf(head, sizeof(head),
 		 "<-- %s %zu bytes from %s to %s, handled by %s",
-		 txn_proto_name(pkt->proto), pkt->len, src, dst,
+		 ss_sip_proto_via_name(pkt->proto), pkt->len, src, dst,
 		 rx->handled_by ? rx->handled_by : "nobody");
 	trace_print(head, pkt->buf, pkt->len);
 	return SS_BUS_STOP;
@@ -78,7 +78,7 @@ void txn_trace_out(const ss_sip_dest_t *d, const char *buf, size_t len)
 	if (!trace_wanted(buf, len, to, ""))
 		return;
 	snprintf(head, sizeof(head), "--> %s %zu bytes to %s",
-		 txn_proto_name(d->proto), len, to);
+		 ss_sip_proto_via_name(d->proto), len, to);
 	trace_print(head, buf, len);
 }
 

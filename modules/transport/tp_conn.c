@@ -51,7 +51,8 @@ void tp_conn_close(tp_conn_t *c, const char *why)
 		char addr[INET6_ADDRSTRLEN + 8];
 
 		SS_LOG_DEBUG("%s connection %llu with %s closed: %s",
-			     tp_proto_name(c->proto), (unsigned long long)c->id,
+			     ss_sip_proto_name(c->proto),
+			     (unsigned long long)c->id,
 			     tp_addr_str(&c->remote, addr, sizeof(addr)), why);
 	}
 	ss_io_stop(&c->io);
@@ -204,7 +205,8 @@ static int tp_conn_enqueue(tp_conn_t *c, const char *buf, size_t len)
 	if (c->wq_bytes + len > tp->set.lim.max_buffer) {
 		SS_LOG_WARN("%s connection %llu with %s: over %zu bytes "
 			    "waiting to be written, closing",
-			    tp_proto_name(c->proto), (unsigned long long)c->id,
+			    ss_sip_proto_name(c->proto),
+			    (unsigned long long)c->id,
 			    tp_addr_str(&c->remote, addr, sizeof(addr)),
 			    tp->set.lim.max_buffer);
 		tp_conn_close(c, NULL);
@@ -279,7 +281,7 @@ static void tp_conn_frame_error(tp_conn_t *c, int err)
 	char addr[INET6_ADDRSTRLEN + 8];
 
 	SS_LOG_WARN("%s connection %llu with %s: %s, closing",
-		    tp_proto_name(c->proto), (unsigned long long)c->id,
+		    ss_sip_proto_name(c->proto), (unsigned long long)c->id,
 		    tp_addr_str(&c->remote, addr, sizeof(addr)),
 		    err == -EMSGSIZE
 			? "message over max_message"
@@ -401,7 +403,8 @@ static void tp_conn_connected(tp_conn_t *c)
 	if (soerr) {
 		char addr[INET6_ADDRSTRLEN + 8];
 
-		SS_LOG_NOTICE("%s connect to %s: %s", tp_proto_name(c->proto),
+		SS_LOG_NOTICE("%s connect to %s: %s",
+			      ss_sip_proto_name(c->proto),
 			      tp_addr_str(&c->remote, addr, sizeof(addr)),
 			      strerror(soerr));
 		tp_conn_close(c, NULL);

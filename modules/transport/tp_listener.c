@@ -108,7 +108,7 @@ int tp_listener_open(tp_listener_t *l, const tp_listen_cfg_t *cfg,
 	err = tp_parse_addr(cfg->address, cfg->port, &a);
 	if (err < 0) {
 		SS_LOG_ERR("listen %s: bad address '%s'",
-			   tp_proto_name(cfg->proto), cfg->address);
+			   ss_sip_proto_name(cfg->proto), cfg->address);
 		return err;
 	}
 	l->socks = calloc(nloops, sizeof(*l->socks));
@@ -121,7 +121,7 @@ int tp_listener_open(tp_listener_t *l, const tp_listen_cfg_t *cfg,
 		if (fd < 0) {
 			err = fd;
 			SS_LOG_ERR("listen %s %s port %u: %s",
-				   tp_proto_name(cfg->proto), cfg->address,
+				   ss_sip_proto_name(cfg->proto), cfg->address,
 				   cfg->port, strerror(-err));
 			goto fail;
 		}
@@ -138,8 +138,8 @@ int tp_listener_open(tp_listener_t *l, const tp_listen_cfg_t *cfg,
 	}
 	l->info.addr = a;
 	tp_listener_describe(l);
-	SS_LOG_NOTICE("listening on %s %s:%u%s", tp_proto_name(l->info.proto),
-		      l->host, l->info.port,
+	SS_LOG_NOTICE("listening on %s %s:%u%s",
+		      ss_sip_proto_name(l->info.proto), l->host, l->info.port,
 		      cfg->port == 0 ? " (port chosen by the system)" : "");
 	return 0;
 fail:

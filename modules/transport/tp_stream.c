@@ -39,14 +39,14 @@ static void tp_stream_accepted(tp_lsock_t *ls, int fd,
 	if (err == -EMFILE)
 		SS_LOG_NOTICE("%s: refused connection from %s: "
 			      "max_connections reached",
-			      tp_proto_name(ls->l->info.proto), addr);
+			      ss_sip_proto_name(ls->l->info.proto), addr);
 	else if (err == -EUSERS)
 		SS_LOG_NOTICE("%s: refused connection from %s: "
 			      "max_connections_per_source reached",
-			      tp_proto_name(ls->l->info.proto), addr);
+			      ss_sip_proto_name(ls->l->info.proto), addr);
 	else
 		SS_LOG_WARN("%s: connection from %s: %s",
-			    tp_proto_name(ls->l->info.proto), addr,
+			    ss_sip_proto_name(ls->l->info.proto), addr,
 			    strerror(-err));
 }
 
@@ -70,7 +70,7 @@ void tp_stream_on_accept(ss_io_t *io, unsigned events)
 			continue;
 		if (errno != EAGAIN && errno != EWOULDBLOCK)
 			SS_LOG_WARN("%s %s:%u: accept: %s",
-				    tp_proto_name(ls->l->info.proto),
+				    ss_sip_proto_name(ls->l->info.proto),
 				    ls->l->host, ls->l->info.port,
 				    strerror(errno));
 		return;
@@ -125,7 +125,7 @@ static int tp_stream_connect(tp_loop_t *tl, const ss_sip_dest_t *dst,
 fail_fd:
 	close(fd);
 fail:
-	SS_LOG_NOTICE("%s connect to %s: %s", tp_proto_name(dst->proto),
+	SS_LOG_NOTICE("%s connect to %s: %s", ss_sip_proto_name(dst->proto),
 		      tp_addr_str(&dst->addr, addr, sizeof(addr)),
 		      strerror(-err));
 	return err;

@@ -23,19 +23,6 @@
  * it while the module is loaded (ss_loop_run_on_workers orders both). */
 tp_state_t *tp;
 
-const char *tp_proto_name(ss_sip_proto_t proto)
-{
-	switch (proto) {
-	case SS_SIP_UDP:
-		return "udp";
-	case SS_SIP_TCP:
-		return "tcp";
-	case SS_SIP_TLS:
-		return "tls";
-	}
-	return "?";
-}
-
 const char *tp_addr_str(const ss_sip_addr_t *a, char *buf, size_t size)
 {
 	const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)&a->sa;
@@ -549,7 +536,7 @@ static ss_cli_status_t tp_cli_transports(ss_cli_t *cli, int argc,
 		ss_cli_printf(cli,
 			      "%-5s %-30s %6u %10llu %12llu %10llu %12llu "
 			      "%8llu %8llu\n",
-			      tp_proto_name(l->info.proto), addr,
+			      ss_sip_proto_name(l->info.proto), addr,
 			      l->info.proto == SS_SIP_UDP ? 0
 							  : TP_GET(l->conns),
 			      (unsigned long long)s.msgs_in,
@@ -579,7 +566,7 @@ static void tp_cli_conn_row(const tp_conn_t *c, void *arg)
 
 	ss_cli_printf(ctx->cli,
 		      "%-8llu %-5s %-28s %-28s %4u %8llus %12llu %12llu%s\n",
-		      (unsigned long long)c->id, tp_proto_name(c->proto),
+		      (unsigned long long)c->id, ss_sip_proto_name(c->proto),
 		      tp_addr_str(&c->remote, remote, sizeof(remote)),
 		      tp_addr_str(&c->local, local, sizeof(local)),
 		      c->tl->index, (unsigned long long)(age / 1000),

@@ -204,7 +204,6 @@ void tp_stop(void);
 tp_loop_t *tp_loop_self(void);
 /* First listener with proto and address family, or NULL. */
 tp_listener_t *tp_listener_find(ss_sip_proto_t proto, int family);
-const char *tp_proto_name(ss_sip_proto_t proto);
 /* "1.2.3.4:5060" or "[::1]:5060" into buf. */
 const char *tp_addr_str(const ss_sip_addr_t *a, char *buf, size_t size);
 extern const ss_sip_transport_api_t tp_api;

@@ -20,6 +20,24 @@ typedef enum ss_sip_proto {
 	SS_SIP_TLS = 3,
 } ss_sip_proto_t;
 
+/* Lower-case name of a protocol, as configs and logs spell it ("udp"). */
+static inline const char *ss_sip_proto_name(ss_sip_proto_t p)
+{
+	return p == SS_SIP_UDP	 ? "udp"
+	       : p == SS_SIP_TCP ? "tcp"
+	       : p == SS_SIP_TLS ? "tls"
+				 : "?";
+}
+
+/* Upper-case name of a protocol, as a Via header's transport ("UDP"). */
+static inline const char *ss_sip_proto_via_name(ss_sip_proto_t p)
+{
+	return p == SS_SIP_UDP	 ? "UDP"
+	       : p == SS_SIP_TCP ? "TCP"
+	       : p == SS_SIP_TLS ? "TLS"
+				 : "?";
+}
+
 /* A socket address with its length; sockaddr_storage so IPv4 and IPv6 fit. */
 typedef struct ss_sip_addr {
 	struct sockaddr_storage sa;
