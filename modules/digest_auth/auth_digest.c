@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 
 #include <sipserver/log.h>
@@ -19,7 +19,13 @@
  * OpenSSL 3 resolves an algorithm by name on every implicit use (a locked
  * lookup) and allocates a context per digest. Both are avoided on the hot
  * path: the algorithms are fetched once per load, and each thread keeps its
- * own digest and MAC contexts, reinitialised per use. The contexts of every
+ * own digest contexts, reinitialised per use.
+ *
+ * The nonce HMAC (RFC 2104) is computed from two SHA-256 states that have
+ * absorbed the key XOR ipad and XOR opad, made once per key and thread and
+ * copied for each use: an EVP_MAC_init() instead parses its parameters and
+ * rebuilds both pads every time, which measured several times the cost of
+ * the hashing itself, twice per registration. The contexts of every
  * thread are chained on `crypto_all` so unload frees them all at once (the
  * loader guarantees no thread runs our code then). A thread recognises
  * contexts of a previous load by `tls_gen` alone, never dereferencing the
@@ -27,29 +33,35 @@
  */
 typedef struct auth_tls {
 	EVP_MD_CTX *md;
-	EVP_MAC_CTX *mac;
-	uint64_t mac_key_gen; /* key the MAC context holds; 0: none */
+	EVP_MD_CTX *pad_in, *pad_out; /* SHA-256 after key ^ ipad / opad */
+	uint64_t pad_key_gen;	      /* key the pads hold; 0: none */
 	struct auth_tls *next;
 } auth_tls_t;
 
+#define HMAC_BLOCK 64 /* SHA-256's block size */
+
 static EVP_MD *crypto_md[AUTH_ALGO_COUNT];
-static EVP_MAC *crypto_hmac;
 static uint64_t crypto_gen; /* written at load, read relaxed */
 static pthread_mutex_t crypto_lock = PTHREAD_MUTEX_INITIALIZER;
 static auth_tls_t *crypto_all; /* guarded by crypto_lock */
 static __thread auth_tls_t *tls_ctx;
 static __thread uint64_t tls_gen;
 
+static void tls_free(auth_tls_t *t)
+{
+	EVP_MD_CTX_free(t->md);
+	EVP_MD_CTX_free(t->pad_in);
+	EVP_MD_CTX_free(t->pad_out);
+	free(t);
+}
+
 int auth_crypto_init(void)
 {
 	crypto_md[AUTH_MD5] = EVP_MD_fetch(NULL, "MD5", NULL);
 	crypto_md[AUTH_SHA256] = EVP_MD_fetch(NULL, "SHA2-256", NULL);
-	crypto_hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-	if (!crypto_md[AUTH_MD5] || !crypto_md[AUTH_SHA256] || !crypto_hmac) {
+	if (!crypto_md[AUTH_MD5] || !crypto_md[AUTH_SHA256]) {
 		SS_LOG_ERR("OpenSSL provides no %s",
-			   !crypto_md[AUTH_MD5]	     ? "MD5"
-			   : !crypto_md[AUTH_SHA256] ? "SHA-256"
-						     : "HMAC");
+			   !crypto_md[AUTH_MD5] ? "MD5" : "SHA-256");
 		auth_crypto_fini();
 		return -ENOSYS;
 	}
@@ -64,9 +76,7 @@ void auth_crypto_fini(void)
 		auth_tls_t *t = crypto_all;
 
 		crypto_all = t->next;
-		EVP_MD_CTX_free(t->md);
-		EVP_MAC_CTX_free(t->mac);
-		free(t);
+		tls_free(t);
 	}
 	pthread_mutex_unlock(&crypto_lock);
 	/* Bumping the generation also retires the calling thread's pointer. */
@@ -75,8 +85,6 @@ void auth_crypto_fini(void)
 		EVP_MD_free(crypto_md[i]);
 		crypto_md[i] = NULL;
 	}
-	EVP_MAC_free(crypto_hmac);
-	crypto_hmac = NULL;
 }
 
 static auth_tls_t *tls_get(void)
@@ -90,11 +98,10 @@ static auth_tls_t *tls_get(void)
 	if (!t)
 		return NULL;
 	t->md = EVP_MD_CTX_new();
-	t->mac = EVP_MAC_CTX_new(crypto_hmac);
-	if (!t->md || !t->mac) {
-		EVP_MD_CTX_free(t->md);
-		EVP_MAC_CTX_free(t->mac);
-		free(t);
+	t->pad_in = EVP_MD_CTX_new();
+	t->pad_out = EVP_MD_CTX_new();
+	if (!t->md || !t->pad_in || !t->pad_out) {
+		tls_free(t);
 		return NULL;
 	}
 	pthread_mutex_lock(&crypto_lock);
@@ -136,32 +143,47 @@ int auth_digest_ha1(auth_algo_t algo, ss_str_t user, ss_str_t realm,
 	return auth_hash_join(algo, parts, 3, ha1);
 }
 
+/* Absorbs key ^ ipad and key ^ opad into the thread's pad states. */
+static int hmac_pads(auth_tls_t *t, const struct auth_key *key)
+{
+	unsigned char block[HMAC_BLOCK];
+	int ok;
+
+	memset(block, 0x36, sizeof(block));
+	for (unsigned i = 0; i < AUTH_KEY_LEN; i++)
+		block[i] ^= key->bytes[i];
+	ok = EVP_DigestInit_ex2(t->pad_in, crypto_md[AUTH_SHA256], NULL) &&
+	     EVP_DigestUpdate(t->pad_in, block, sizeof(block));
+	for (unsigned i = 0; i < sizeof(block); i++)
+		block[i] ^= 0x36 ^ 0x5c;
+	ok = ok &&
+	     EVP_DigestInit_ex2(t->pad_out, crypto_md[AUTH_SHA256], NULL) &&
+	     EVP_DigestUpdate(t->pad_out, block, sizeof(block));
+	OPENSSL_cleanse(block, sizeof(block));
+	t->pad_key_gen = ok ? key->gen : 0;
+	return ok ? 0 : -EIO;
+}
+
 int auth_hmac(const struct auth_key *key, const unsigned char *data, size_t len,
 	      ss_str_t realm, unsigned char *out)
 {
+	_Static_assert(AUTH_KEY_LEN <= HMAC_BLOCK,
+		       "HMAC key longer than a block");
 	auth_tls_t *t = tls_get();
-	size_t outlen;
-	int ok;
+	unsigned char inner[32];
+	unsigned int n;
 
 	if (!t)
 		return -ENOMEM;
-	if (t->mac_key_gen == key->gen) {
-		/* NULL key: restart with the key the context already holds. */
-		ok = EVP_MAC_init(t->mac, NULL, 0, NULL);
-	} else {
-		OSSL_PARAM params[] = {
-		    OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-						     (char *)"SHA2-256", 0),
-		    OSSL_PARAM_construct_end(),
-		};
-
-		ok = EVP_MAC_init(t->mac, key->bytes, AUTH_KEY_LEN, params);
-		t->mac_key_gen = ok == 1 ? key->gen : 0;
-	}
-	if (ok != 1 || EVP_MAC_update(t->mac, data, len) != 1 ||
-	    (realm.len && EVP_MAC_update(t->mac, (const unsigned char *)realm.s,
-					 realm.len) != 1) ||
-	    EVP_MAC_final(t->mac, out, &outlen, 32) != 1)
+	if (t->pad_key_gen != key->gen && hmac_pads(t, key) < 0)
+		return -EIO;
+	if (EVP_MD_CTX_copy_ex(t->md, t->pad_in) != 1 ||
+	    EVP_DigestUpdate(t->md, data, len) != 1 ||
+	    (realm.len && EVP_DigestUpdate(t->md, realm.s, realm.len) != 1) ||
+	    EVP_DigestFinal_ex(t->md, inner, &n) != 1 ||
+	    EVP_MD_CTX_copy_ex(t->md, t->pad_out) != 1 ||
+	    EVP_DigestUpdate(t->md, inner, sizeof(inner)) != 1 ||
+	    EVP_DigestFinal_ex(t->md, out, &n) != 1)
 		return -EIO;
 	return 0;
 }

@@ -191,8 +191,8 @@ static ss_cli_status_t cmd_stats(ss_cli_t *cli, int argc,
 	    (unsigned long long)LOC_GET(m, rejected_other),
 	    (unsigned long long)LOC_GET(m, removed),
 	    (unsigned long long)LOC_GET(m, expired));
-	ss_cli_printf(cli, "database %s  synchronous %s\n", m->path,
-		      m->sync_full ? "full" : "normal");
+	ss_cli_printf(cli, "database %s  synchronous %s  commit window %u ms\n",
+		      m->path, m->sync_full ? "full" : "normal", m->window_ms);
 	ss_cli_printf(
 	    cli,
 	    "commits %llu  failed %llu  requests %llu  AOR writes %llu  "

@@ -181,6 +181,7 @@ void loc_store_close(loc_store_t *s);
 
 /* ---- writer thread (loc_writer.c) ------------------------------------- */
 
+struct ss_module;
 typedef struct loc_writer loc_writer_t;
 typedef struct loc_wreq loc_wreq_t; /* one queued AOR write */
 
@@ -192,9 +193,16 @@ typedef struct loc_writer_stats {
 } loc_writer_stats_t;
 
 /* Starts the thread; store and table stay the caller's and must outlive
- * loc_writer_stop(). NULL with errno-style logging on failure. */
-loc_writer_t *loc_writer_start(loc_store_t *store, loc_table_t *table);
-/* Writes everything still queued, then joins the thread and frees w. */
+ * loc_writer_stop(). window_ms: the commit window (0: commit at the end of
+ * the submitting event); its timers belong to owner. NULL, logged, on
+ * failure. Control loop. */
+loc_writer_t *loc_writer_start(loc_store_t *store, loc_table_t *table,
+			       const struct ss_module *owner,
+			       unsigned window_ms);
+/* Changes the commit window for requests queued from now on. Any thread. */
+void loc_writer_set_window(loc_writer_t *w, unsigned window_ms);
+/* Stops the commit windows, writes everything still queued, then joins
+ * the thread and frees w. Control loop, workers running or not started. */
 void loc_writer_stop(loc_writer_t *w);
 /* Allocates a request for key before the table changes, so that a change
  * once made can always be queued. done may be NULL. NULL: -ENOMEM. */
@@ -209,8 +217,6 @@ void loc_writer_sync(loc_writer_t *w);
 void loc_writer_get_stats(loc_writer_t *w, loc_writer_stats_t *st);
 
 /* ---- the module (location.c, loc_expiry.c, loc_cli.c) ----------------- */
-
-struct ss_module;
 
 /* Counters bumped with relaxed atomics from any loop, read by the console. */
 typedef struct loc_counters {
@@ -229,6 +235,7 @@ typedef struct loc_mod {
 	ss_topic_t topic;
 	ss_timer_t sweep; /* control loop */
 	unsigned sweep_ms;
+	unsigned window_ms;
 	bool sync_full;
 	unsigned max_contacts;
 	unsigned shards;

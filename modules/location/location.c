@@ -31,6 +31,14 @@ static const ss_cfg_attr_t database_attrs[] = {
      .def = "normal",
      .help = "normal: survives a crash of the server (kill -9); full: "
 	     "also survives power loss, one fsync per group commit"},
+    {.name = "commit_window",
+     .type = SS_CFG_INT,
+     .def = "10",
+     .min = 0,
+     .max = 1000,
+     .help = "ms a change waits for others to share its commit (its 200 "
+	     "OK waits as long); 0 commits at the end of each receive "
+	     "batch"},
     {.name = NULL},
 };
 
@@ -73,7 +81,7 @@ static const ss_cfg_elem_t location_config[] = {
 typedef struct loc_settings {
 	char path[4096];
 	bool sync_full;
-	unsigned max_contacts, shards, sweep_ms;
+	unsigned max_contacts, shards, sweep_ms, window_ms;
 } loc_settings_t;
 
 static int read_settings(const ss_cfg_t *cfg, loc_settings_t *set)
@@ -95,6 +103,7 @@ static int read_settings(const ss_cfg_t *cfg, loc_settings_t *set)
 		SS_LOG_ERR("%s: database: path too long", ss_cfg_where(db));
 		return -ENAMETOOLONG;
 	}
+	set->window_ms = (unsigned)ss_cfg_int(db, "commit_window");
 	set->max_contacts = (unsigned)ss_cfg_int(lim, "max_contacts");
 	set->shards = (unsigned)ss_cfg_int(lim, "shards");
 	set->sweep_ms = (unsigned)ss_cfg_int(exp, "sweep_interval");
@@ -335,7 +344,7 @@ static int mod_open(loc_mod_t *m)
 		      (unsigned long long)ts.bindings,
 		      (unsigned long long)ts.aors, m->path,
 		      (unsigned long long)(mono_ms() - t0));
-	m->writer = loc_writer_start(m->store, m->table);
+	m->writer = loc_writer_start(m->store, m->table, m->self, m->window_ms);
 	return m->writer ? 0 : -EAGAIN;
 }
 
@@ -355,6 +364,7 @@ static ss_load_result_t location_load(ss_module_t *self, const ss_cfg_t *cfg)
 	m->max_contacts = set.max_contacts;
 	m->shards = set.shards;
 	m->sweep_ms = set.sweep_ms;
+	m->window_ms = set.window_ms;
 	memcpy(m->path, set.path, sizeof(m->path));
 	m->topic = ss_bus_topic(SS_LOC_EVENT_TOPIC);
 	if (m->topic < 0 || mod_open(m) < 0)
@@ -394,6 +404,8 @@ static int location_reload(ss_module_t *self, const ss_cfg_t *cfg)
 	m->sync_full = set.sync_full;
 	loc_store_set_sync(m->store, set.sync_full);
 	m->sweep_ms = set.sweep_ms;
+	m->window_ms = set.window_ms;
+	loc_writer_set_window(m->writer, set.window_ms);
 	return 0;
 }
 

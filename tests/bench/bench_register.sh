@@ -85,6 +85,12 @@ run_one() {
 	bench_alive "$SERVER_PID" || bench_die "$srv died during the load"
 	cpu1=$(bench_cpu_ticks "$SERVER_PID")
 	mem1=$(bench_mem_kb "$SERVER_PID")
+	if [ "$srv" = sipserver ]; then
+		# Group commit at work: commits and their average batch.
+		RES[sipserver.commits]=$("$SIPSERVER_BIN" -C "$SIPSERVER_CONF" \
+			-rx "location stats" </dev/null 2>/dev/null |
+			awk '/^commits/ { print $2 " (avg batch " $12 ")" }')
+	fi
 	bench_stop "$SERVER_PID"
 
 	ok=$(bench_sipp_stat "$dir/reg.stat.csv" "SuccessfulCall(C)") ||
@@ -130,6 +136,8 @@ row "sipp retransmissions" retr
 row "memory growth per registration (B)" memc
 row "server memory after load (kB, Pss)" mem
 row "wall seconds of the load" wall
+[ -n "${RES[sipserver.commits]:-}" ] &&
+	echo "sipserver database commits: ${RES[sipserver.commits]}"
 echo "ratio = sipserver/kamailio; target (DESIGN.md 8): CPU ratio <= 0.50"
 
 status=0

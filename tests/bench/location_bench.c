@@ -166,7 +166,7 @@ static void bench_apply(const char *path, unsigned n, bool full)
 		fprintf(stderr, "%s\n", err);
 		exit(1);
 	}
-	w = loc_writer_start(s, t);
+	w = loc_writer_start(s, t, NULL, 0);
 	completed = 0;
 	t0 = now_s();
 	for (i = 0; i < APPLY_THREADS; i++) {

@@ -8,6 +8,9 @@
 
 #include <check.h>
 #include <errno.h>
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +26,42 @@ static void teardown(void)
 {
 	auth_crypto_fini();
 }
+
+/* auth_hmac (precomputed pads) equals OpenSSL's own HMAC-SHA256 of
+ * data || realm, for a key change and repeated use on one thread. */
+START_TEST(test_hmac_matches_openssl)
+{
+	static const char *const datas[] = {
+	    "", "x", "0123456789abcdef",
+	    "a longer message that spans more "
+	    "than one SHA-256 block of sixty-four "
+	    "bytes, to be sure"};
+	auth_key_t k2;
+
+	ck_assert_int_eq(auth_key_init(&k2, "another secret"), 0);
+	for (unsigned round = 0; round < 2; round++) {
+		for (unsigned i = 0; i < 2 * 4; i++) {
+			const auth_key_t *k = i & 1 ? &k2 : &key;
+			const char *d = datas[i / 2];
+			unsigned char ours[32], ref[32], buf[256];
+			unsigned int rlen = 0;
+			size_t dl = strlen(d);
+
+			memcpy(buf, d, dl);
+			memcpy(buf + dl, "realm.example", 13);
+			ck_assert_ptr_nonnull(HMAC(EVP_sha256(), k->bytes,
+						   AUTH_KEY_LEN, buf, dl + 13,
+						   ref, &rlen));
+			ck_assert_uint_eq(rlen, 32);
+			ck_assert_int_eq(auth_hmac(k, (const unsigned char *)d,
+						   dl, SS_STR("realm.example"),
+						   ours),
+					 0);
+			ck_assert_mem_eq(ours, ref, 32);
+		}
+	}
+}
+END_TEST
 
 START_TEST(test_round_trip)
 {
@@ -235,6 +274,7 @@ static Suite *nonce_suite(void)
 	TCase *tc = tcase_create("nonce");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_hmac_matches_openssl);
 	tcase_add_test(tc, test_round_trip);
 	tcase_add_test(tc, test_tampered);
 	tcase_add_test(tc, test_bound_to_realm_and_key);

@@ -87,7 +87,7 @@ static void open_all(void)
 	ck_assert_ptr_nonnull(tab);
 	store = loc_store_open(dbpath, false, err, sizeof(err));
 	ck_assert_msg(store != NULL, "%s", err);
-	writer = loc_writer_start(store, tab);
+	writer = loc_writer_start(store, tab, NULL, 0);
 	ck_assert_ptr_nonnull(writer);
 }
 
@@ -118,7 +118,7 @@ static void reopen(void)
 	ck_assert_msg(loc_store_load(store, loc_now(), load_row, tab, err,
 				     sizeof(err)) == 0,
 		      "%s", err);
-	writer = loc_writer_start(store, tab);
+	writer = loc_writer_start(store, tab, NULL, 0);
 }
 
 /* What location.c does for one REGISTER with one contact. */

@@ -161,6 +161,107 @@ START_TEST(test_done_on_caller_loop)
 }
 END_TEST
 
+/* ---- the commit window ---- */
+
+#define WINDOW_AORS 8
+
+static unsigned window_done, window_per_event, window_next;
+static uint64_t window_applied_ms, window_done_ms;
+
+static void window_count(void *arg, int result)
+{
+	ck_assert_int_eq(result, SS_LOC_OK);
+	if (++window_done == WINDOW_AORS) {
+		window_done_ms = ss_loop_now_ms(ss_loop_current());
+		ss_loops_request_stop(0);
+	}
+}
+
+static void window_apply_one(const char *aor_user, ss_loc_done_fn done)
+{
+	char aor[64], uri[64];
+	ss_loc_contact_update_t c;
+	ss_loc_update_t u;
+
+	snprintf(aor, sizeof(aor), "sip:%s@example.com", aor_user);
+	snprintf(uri, sizeof(uri), "sip:%s@127.0.0.1:5070", aor_user);
+	u = one(aor, &c, uri, 60, 1);
+	if (api->apply(&u, done, NULL) != 0)
+		ss_loops_request_stop(1);
+}
+
+/* Queues WINDOW_AORS changes of distinct AORs, window_per_event per
+ * event of worker 0 (the rest as further tasks). */
+static void window_apply(void *arg)
+{
+	if (window_next == 0)
+		window_applied_ms = ss_loop_now_ms(ss_loop_current());
+	for (unsigned i = 0; i < window_per_event && window_next < WINDOW_AORS;
+	     i++, window_next++) {
+		char user[16];
+
+		snprintf(user, sizeof(user), "win%u", window_next);
+		window_apply_one(user, window_count);
+	}
+	if (window_next < WINDOW_AORS)
+		ck_assert_int_eq(
+		    ss_loop_post(ss_loop_current(), window_apply, NULL), 0);
+}
+
+/* The writer thread commits whatever it finds queued when it wakes, as it
+ * may at its start: one change committed first sees it asleep. */
+static void window_warmed(void *arg, int result)
+{
+	ck_assert_int_eq(result, SS_LOC_OK);
+	window_apply(NULL);
+}
+
+static void window_warm(void *arg)
+{
+	window_apply_one("warm", window_warmed);
+}
+
+static loc_writer_stats_t window_run(const char *children, unsigned per_event)
+{
+	loc_writer_stats_t st;
+
+	window_done = window_next = 0;
+	window_per_event = per_event;
+	ck_assert_int_eq(ss_loops_start(1), 0);
+	ck_assert_int_eq(load_with(children), SS_LOAD_OK);
+	ck_assert_int_eq(ss_loop_post(ss_loop_worker(0), window_warm, NULL), 0);
+	ck_assert_int_eq(ss_loop_control_run(), 0);
+	ck_assert_uint_eq(window_done, WINDOW_AORS);
+	loc_writer_get_stats(loc_current()->writer, &st);
+	unload();
+	ss_loops_shutdown();
+	return st;
+}
+
+/* Changes queued by separate events inside one window share one commit,
+ * and none is acknowledged before the window is over. */
+START_TEST(test_commit_window_groups_events)
+{
+	loc_writer_stats_t st =
+	    window_run("<database commit_window=\"50\"/>", 1);
+
+	ck_assert_uint_eq(st.requests, 1 + WINDOW_AORS);
+	ck_assert_uint_eq(st.commits, 1 + 1);
+	ck_assert_uint_ge(window_done_ms - window_applied_ms, 49);
+}
+END_TEST
+
+/* Without a window each event commits its own changes at its end. */
+START_TEST(test_commit_window_zero_commits_per_event)
+{
+	loc_writer_stats_t st =
+	    window_run("<database commit_window=\"0\"/>", 2);
+
+	ck_assert_uint_eq(st.requests, 1 + WINDOW_AORS);
+	ck_assert_uint_eq(st.commits, 1 + WINDOW_AORS / 2);
+}
+END_TEST
+
 /* ---- synchronous rejections, events, expiry ---- */
 
 static ss_loc_event_t events[16];
@@ -569,6 +670,8 @@ static Suite *location_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_done_on_caller_loop);
+	tcase_add_test(tc, test_commit_window_groups_events);
+	tcase_add_test(tc, test_commit_window_zero_commits_per_event);
 	tcase_add_test(tc, test_events_rejects_expiry);
 	tcase_add_test(tc, test_console);
 	tcase_add_test(tc, test_load_fails_corrupt);
