@@ -2,7 +2,7 @@
 /*
  * digest_auth in the request pipeline: on "sip.request.in", before the
  * registrar and the proxy, requests the policy covers either pass with
- * valid credentials or get a stateless 401/407 challenge (403 when the
+ * valid credentials or get a 401/407 challenge (403 when the
  * authenticated user is not the one the request speaks for).
  */
 #include "auth_int.h"
@@ -116,9 +116,15 @@ static void response_dest(ss_sip_rx_t *rx, ss_sip_dest_t *dst)
 	}
 }
 
-/* Answers through the transaction layer when there is one (it absorbs the
- * request's retransmissions and retransmits the answer on UDP), else
- * statelessly. */
+/*
+ * Answers an INVITE through its transaction (it absorbs retransmissions,
+ * retransmits the answer on UDP and takes the ACK), everything else
+ * statelessly (RFC 3261 8.2.7): a challenged REGISTER then leaves nothing
+ * behind, where a transaction would keep its 401 for Timer J (32 s on
+ * UDP), which is most of the memory a registration storm costs. A
+ * retransmitted request is simply challenged again, with the same To tag.
+ * Without a transaction layer everything is answered statelessly here.
+ */
 static void reply(ss_sip_rx_t *rx, unsigned code, ss_str_t extra)
 {
 	char buf[AUTH_REPLY_MAX], tag[17];
@@ -128,7 +134,9 @@ static void reply(ss_sip_rx_t *rx, unsigned code, ss_str_t extra)
 	int rc;
 
 	if (txn) {
-		rc = txn->reply_rx(rx, code, NULL, &opts);
+		rc = rx->msg->method == SS_SIP_METHOD_INVITE
+			 ? txn->reply_rx(rx, code, NULL, &opts)
+			 : txn->reply_stateless(rx, code, NULL, &opts);
 		if (rc)
 			SS_LOG_INFO("sending %u: %s", code, strerror(-rc));
 		return;

@@ -376,7 +376,19 @@ typedef struct txn_record {
 	char extra[1024];
 } txn_record_t;
 
-static txn_record_t txn_reply;
+static txn_record_t txn_reply, txn_stateless;
+
+static int fake_reply_stateless(ss_sip_rx_t *rx, unsigned code,
+				const char *reason,
+				const ss_sip_resp_opts_t *opts)
+{
+	(void)rx;
+	(void)reason;
+	txn_stateless.code = code;
+	snprintf(txn_stateless.extra, sizeof(txn_stateless.extra), "%.*s",
+		 SS_STR_ARG(opts->extra_hdrs));
+	return 0;
+}
 
 static int fake_reply_rx(ss_sip_rx_t *rx, unsigned code, const char *reason,
 			 const ss_sip_resp_opts_t *opts)
@@ -389,12 +401,15 @@ static int fake_reply_rx(ss_sip_rx_t *rx, unsigned code, const char *reason,
 	return 0;
 }
 
-/* With a transaction layer the answer goes through it, not the transport. */
+/* With a transaction layer an INVITE's answer goes through its
+ * transaction; a REGISTER is challenged statelessly by that layer, so
+ * nothing stays behind for it (RFC 3261 8.2.7). Never the transport. */
 START_TEST(test_reply_through_transaction)
 {
 	static const ss_sip_txn_api_t fake_txn = {
 	    .version = SS_TXN_API_VERSION,
 	    .reply_rx = fake_reply_rx,
+	    .reply_stateless = fake_reply_stateless,
 	};
 	request_t *r = malloc(sizeof(*r));
 
@@ -405,9 +420,23 @@ START_TEST(test_reply_through_transaction)
 	finish(r);
 	ck_assert_uint_eq(sent.count, 0);
 	ck_assert_uint_eq(txn_reply.code, 407);
+	ck_assert_uint_eq(txn_stateless.code, 0);
 	ck_assert_int_eq(
 	    strncmp(txn_reply.extra,
 		    "Proxy-Authenticate: Digest realm=\"example.com\"", 46),
+	    0);
+
+	txn_reply.code = 0;
+	make_request(r, "REGISTER", "sip:example.com", "alice", "alice", NULL,
+		     "", "");
+	ck_assert_int_eq(run(r, SS_SIP_UDP, 0), SS_BUS_STOP);
+	finish(r);
+	ck_assert_uint_eq(sent.count, 0);
+	ck_assert_uint_eq(txn_reply.code, 0);
+	ck_assert_uint_eq(txn_stateless.code, 401);
+	ck_assert_int_eq(
+	    strncmp(txn_stateless.extra,
+		    "WWW-Authenticate: Digest realm=\"example.com\"", 44),
 	    0);
 	free(r);
 }
