@@ -74,6 +74,7 @@ enum {
 	TXN_F_RETIRED = 1u << 7,	/* final, TU gone: request dropped */
 	TXN_F_TAG = 1u << 8,		/* to_tag[] holds our tag */
 	TXN_F_PUBLISH_REF = 1u << 9,	/* the publish reference is held */
+	TXN_F_STATELESS = 1u << 10,	/* its request answered statelessly */
 };
 
 /* The matching keys of a request or response (RFC 3261 17.1.3, 17.2.3),

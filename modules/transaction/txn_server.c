@@ -299,7 +299,9 @@ int txn_server_trying(ss_sip_txn_t *txn)
 
 void txn_server_orphan(ss_sip_txn_t *txn)
 {
-	TXN_INC(txn->lt->st.orphans);
+	/* A TU that answered statelessly (a challenge) did not abandon it. */
+	if (!(txn->flags & TXN_F_STATELESS))
+		TXN_INC(txn->lt->st.orphans);
 	if (!(txn->flags & TXN_F_RESPONDED)) {
 		txn_terminate(txn);
 		return;
@@ -506,6 +508,8 @@ int txn_reply_stateless(ss_sip_rx_t *rx, unsigned code, const char *reason,
 	txn_response_dest(rx->msg, rx->pkt, &dst);
 	if (lt)
 		TXN_INC(lt->st.stateless);
+	if (rx->txn && ((ss_sip_txn_t *)rx->txn)->lt == lt)
+		((ss_sip_txn_t *)rx->txn)->flags |= TXN_F_STATELESS;
 	return txn_send(lt, &dst, buf, (size_t)n);
 }
 
