@@ -410,7 +410,8 @@ START_TEST(test_console)
 			 SS_CLI_FAIL);
 	ck_assert_int_eq(run(cli, "location stats"), SS_CLI_OK);
 	ck_assert_msg(strstr(out, "bindings 2") != NULL &&
-			  strstr(out, "synchronous full") != NULL,
+			  strstr(out, "synchronous full") != NULL &&
+			  strstr(out, "commit window 10 ms") != NULL,
 		      "%s", out);
 
 	ncands = 0;
